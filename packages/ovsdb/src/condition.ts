@@ -1,0 +1,115 @@
+/**
+ * Conditions (RFC 7047 §5.1 "condition"): `[column, function, value]` clauses, all of which must
+ * hold. monitor_cond adds the literals `true` and `false` as clauses.
+ */
+import { syntaxError, OvsdbError } from './error.js';
+import { parseDatum, datumIncludes, datumExcludes, datumsEqual, type Datum, type UuidNamer } from './datum.js';
+import type { ColumnType, TableSchema } from './schema.js';
+import type { Row } from './row.js';
+
+export type ConditionFunction = '<' | '<=' | '==' | '!=' | '>=' | '>' | 'includes' | 'excludes';
+const FUNCTIONS: readonly string[] = ['<', '<=', '==', '!=', '>=', '>', 'includes', 'excludes'];
+
+export const UUID_COLUMN_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
+
+/** A clause with its column resolved to a value accessor. `column === -1` is _uuid, -2 _version. */
+export interface Clause {
+  readonly columnName: string;
+  readonly column: number;
+  readonly isMap: boolean;
+  readonly fn: ConditionFunction;
+  readonly arg: Datum;
+  readonly json: unknown;
+}
+
+/** `true`/`false` literal clauses are folded: a condition is either constant or a list of clauses. */
+export type Condition = { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'clauses'; readonly clauses: readonly Clause[] };
+
+export function columnTypeOf(table: TableSchema, name: string): { index: number; type: ColumnType } | undefined {
+  if (name === '_uuid') return { index: -1, type: UUID_COLUMN_TYPE };
+  if (name === '_version') return { index: -2, type: UUID_COLUMN_TYPE };
+  const c = table.columns.get(name);
+  return c ? { index: c.index, type: c.type } : undefined;
+}
+
+export function rowValue(row: Row, column: number): Datum {
+  if (column === -1) return [row.uuid];
+  if (column === -2) return [row.version];
+  return row.values[column]!;
+}
+
+export function parseClause(table: TableSchema, j: unknown, namer?: UuidNamer): Clause {
+  if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
+    throw syntaxError(`Parse error in condition clause ${JSON.stringify(j)}`);
+  }
+  const [columnName, fnName, argJ] = j as [string, string, unknown];
+  const col = columnTypeOf(table, columnName);
+  if (!col) throw new OvsdbError('syntax error', `No column ${columnName} in table ${table.name}.`);
+  if (!FUNCTIONS.includes(fnName)) throw syntaxError(`unknown function "${fnName}"`);
+  const fn = fnName as ConditionFunction;
+  let type = col.type;
+  const scalar = type.value === undefined && type.min === 1 && type.max === 1;
+  if (fn === '<' || fn === '<=' || fn === '>' || fn === '>=') {
+    if (!scalar || (type.key.type !== 'integer' && type.key.type !== 'real')) {
+      throw syntaxError(`Type mismatch: "${fn}" operator may not be applied to column ${columnName} of type ${describeType(type)}.`);
+    }
+  } else if ((fn === 'includes' || fn === 'excludes') && !scalar) {
+    type = { ...type, min: 0, max: Infinity };
+  }
+  const arg = parseDatum(argJ, type, namer);
+  return { columnName, column: col.index, isMap: type.value !== undefined, fn, arg, json: j };
+}
+
+function describeType(t: ColumnType): string {
+  if (t.value !== undefined) return `map of ${t.key.type}-${t.value.type} pairs`;
+  if (t.min === 1 && t.max === 1) return t.key.type;
+  return `set of ${t.key.type}`;
+}
+
+export function parseCondition(table: TableSchema, j: unknown, namer?: UuidNamer): Condition {
+  if (!Array.isArray(j)) throw syntaxError(`"where" must be an array of clauses`);
+  const clauses: Clause[] = [];
+  let constant = true;
+  for (const c of j) {
+    if (c === true) continue;
+    if (c === false) constant = false;
+    else clauses.push(parseClause(table, c, namer));
+  }
+  if (!constant) return { kind: 'const', value: false };
+  return clauses.length === 0 ? { kind: 'const', value: true } : { kind: 'clauses', clauses };
+}
+
+export function evalClause(c: Clause, row: Row): boolean {
+  const v = rowValue(row, c.column);
+  switch (c.fn) {
+    case '==':
+      return datumsEqual(v, c.arg, c.isMap);
+    case '!=':
+      return !datumsEqual(v, c.arg, c.isMap);
+    case 'includes':
+      return datumIncludes(v, c.arg, c.isMap);
+    case 'excludes':
+      return datumExcludes(v, c.arg, c.isMap);
+    case '<':
+      return (v[0] as number) < (c.arg[0] as number);
+    case '<=':
+      return (v[0] as number) <= (c.arg[0] as number);
+    case '>':
+      return (v[0] as number) > (c.arg[0] as number);
+    case '>=':
+      return (v[0] as number) >= (c.arg[0] as number);
+  }
+}
+
+export function evalCondition(cond: Condition, row: Row): boolean {
+  if (cond.kind === 'const') return cond.value;
+  for (const c of cond.clauses) if (!evalClause(c, row)) return false;
+  return true;
+}
+
+/** If the condition pins `_uuid` to one value, that UUID: lets lookups skip a table scan. */
+export function pinnedUuid(cond: Condition): string | undefined {
+  if (cond.kind !== 'clauses') return undefined;
+  for (const c of cond.clauses) if (c.column === -1 && c.fn === '==') return c.arg[0] as string;
+  return undefined;
+}

@@ -1,0 +1,351 @@
+/**
+ * Column values ("datums", RFC 7047 §5.1) in memory and on the wire.
+ *
+ * In memory every value is an array: a set is a sorted array of unique atoms (a scalar column
+ * is a set of exactly one), a map a key-sorted array of [key, value] pairs. UUIDs are lower-case
+ * strings. This uniform shape keeps comparison, mutation and encoding to one code path each.
+ */
+import { OvsdbError, constraintViolation, syntaxError } from './error.js';
+import { compareAtoms, type Atom, type AtomicType, type BaseType, type ColumnType } from './schema.js';
+
+export type Pair = readonly [Atom, Atom];
+export type SetDatum = readonly Atom[];
+export type MapDatum = readonly Pair[];
+export type Datum = SetDatum | MapDatum;
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const INT_MIN = -(2 ** 63);
+const INT_MAX = 2 ** 63 - 1;
+
+/** Resolves `["named-uuid", NAME]` while parsing a transaction's operations. */
+export interface UuidNamer {
+  resolve(name: string): string;
+}
+
+export function defaultAtom(t: AtomicType): Atom {
+  switch (t) {
+    case 'integer':
+    case 'real':
+      return 0;
+    case 'boolean':
+      return false;
+    case 'string':
+      return '';
+    case 'uuid':
+      return ZERO_UUID;
+  }
+}
+
+export function defaultDatum(t: ColumnType): Datum {
+  if (t.min === 0) return [];
+  const k = defaultAtom(t.key.type);
+  return t.value === undefined ? [k] : [[k, defaultAtom(t.value.type)]];
+}
+
+function jsonText(j: unknown): string {
+  try {
+    return JSON.stringify(j) ?? String(j);
+  } catch {
+    return String(j);
+  }
+}
+
+/** Parses one atom of the given atomic type, without checking constraints. */
+export function parseAtomJson(j: unknown, t: AtomicType, namer?: UuidNamer): Atom {
+  switch (t) {
+    case 'integer':
+      if (typeof j === 'number' && Number.isInteger(j)) return j;
+      throw syntaxError(`expected integer, got ${jsonText(j)}`);
+    case 'real':
+      if (typeof j === 'number') return j;
+      throw syntaxError(`expected real, got ${jsonText(j)}`);
+    case 'boolean':
+      if (typeof j === 'boolean') return j;
+      throw syntaxError(`expected boolean, got ${jsonText(j)}`);
+    case 'string':
+      if (typeof j === 'string') return j;
+      throw syntaxError(`expected string, got ${jsonText(j)}`);
+    case 'uuid':
+      if (Array.isArray(j) && j.length === 2 && typeof j[1] === 'string') {
+        if (j[0] === 'uuid') {
+          if (!UUID_RE.test(j[1])) throw syntaxError(`"${j[1]}" is not a valid UUID`);
+          return j[1].toLowerCase();
+        }
+        if (j[0] === 'named-uuid') {
+          if (!namer) throw syntaxError(`named-uuid "${j[1]}" is not allowed here`);
+          return namer.resolve(j[1]);
+        }
+      }
+      throw syntaxError(`expected uuid, got ${jsonText(j)}`);
+  }
+}
+
+function describe(a: Atom, t: AtomicType): string {
+  return t === 'string' ? JSON.stringify(a) : String(a);
+}
+
+/** Checks an atom against its base type's constraints (enum, ranges, lengths). */
+export function checkAtomConstraints(a: Atom, b: BaseType): void {
+  if (b.enum !== undefined) {
+    let found = false;
+    for (const e of b.enum) {
+      if (compareAtoms(e, a) === 0) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      const allowed = b.enum.map((e) => describe(e, b.type)).join(', ');
+      throw constraintViolation(
+        b.enum.length === 1 ? `${describe(a, b.type)} is not ${allowed}` : `${describe(a, b.type)} is not one of the allowed values ([${allowed}])`,
+      );
+    }
+    return;
+  }
+  switch (b.type) {
+    case 'integer': {
+      const n = a as number;
+      const lo = b.minInteger ?? INT_MIN;
+      const hi = b.maxInteger ?? INT_MAX;
+      if (n < lo || n > hi) {
+        if (b.minInteger !== undefined && b.maxInteger !== undefined) {
+          throw constraintViolation(`${n} is not in the valid range ${lo} to ${hi} (inclusive)`);
+        }
+        if (b.minInteger !== undefined) throw constraintViolation(`${n} is less than minimum allowed value ${lo}`);
+        throw constraintViolation(`${n} is greater than maximum allowed value ${hi}`);
+      }
+      return;
+    }
+    case 'real': {
+      const n = a as number;
+      if ((b.minReal !== undefined && n < b.minReal) || (b.maxReal !== undefined && n > b.maxReal)) {
+        throw constraintViolation(`${n} is not in the valid range ${b.minReal ?? '-inf'} to ${b.maxReal ?? 'inf'} (inclusive)`);
+      }
+      return;
+    }
+    case 'string': {
+      if (b.minLength === undefined && b.maxLength === undefined) return;
+      const len = utf8Length(a as string);
+      if (b.minLength !== undefined && len < b.minLength) {
+        throw constraintViolation(`"${a}" length ${len} is less than minimum allowed length ${b.minLength}`);
+      }
+      if (b.maxLength !== undefined && len > b.maxLength) {
+        throw constraintViolation(`"${a}" length ${len} is greater than maximum allowed length ${b.maxLength}`);
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** String length constraints count Unicode characters (code points), not UTF-16 units. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+export function parseAtom(j: unknown, b: BaseType, namer?: UuidNamer): Atom {
+  const a = parseAtomJson(j, b.type, namer);
+  checkAtomConstraints(a, b);
+  return a;
+}
+
+function sortUniqueAtoms(atoms: Atom[], what: string): Atom[] {
+  if (atoms.length < 2) return atoms;
+  atoms.sort(compareAtoms);
+  for (let i = 1; i < atoms.length; i++) {
+    if (compareAtoms(atoms[i - 1]!, atoms[i]!) === 0) throw constraintViolation(`${what} contains duplicate value`);
+  }
+  return atoms;
+}
+
+function sortUniquePairs(pairs: Pair[]): Pair[] {
+  if (pairs.length < 2) return pairs;
+  pairs.sort((x, y) => compareAtoms(x[0], y[0]));
+  for (let i = 1; i < pairs.length; i++) {
+    if (compareAtoms(pairs[i - 1]![0], pairs[i]![0]) === 0) throw constraintViolation(`map contains duplicate key`);
+  }
+  return pairs;
+}
+
+/**
+ * Parses a datum with its column type: checks atom types and constraints and, unless
+ * `ignoreSize` (mutation and condition operands), the number of elements.
+ */
+export function parseDatum(j: unknown, t: ColumnType, namer?: UuidNamer, ignoreSize = false): Datum {
+  let d: Datum;
+  if (t.value !== undefined) {
+    if (!Array.isArray(j) || j.length !== 2 || j[0] !== 'map' || !Array.isArray(j[1])) {
+      throw syntaxError(`expected map, got ${jsonText(j)}`);
+    }
+    const pairs: Pair[] = [];
+    for (const p of j[1] as unknown[]) {
+      if (!Array.isArray(p) || p.length !== 2) throw syntaxError(`expected [key, value] pair, got ${jsonText(p)}`);
+      pairs.push([parseAtom(p[0], t.key, namer), parseAtom(p[1], t.value, namer)]);
+    }
+    d = sortUniquePairs(pairs);
+  } else if (Array.isArray(j) && j[0] === 'set') {
+    if (j.length !== 2 || !Array.isArray(j[1])) throw syntaxError(`malformed set ${jsonText(j)}`);
+    d = sortUniqueAtoms(
+      (j[1] as unknown[]).map((e) => parseAtom(e, t.key, namer)),
+      'set',
+    );
+  } else {
+    d = [parseAtom(j, t.key, namer)];
+  }
+  if (!ignoreSize) checkDatumSize(d, t);
+  return d;
+}
+
+export function checkDatumSize(d: Datum, t: ColumnType): void {
+  if (d.length < t.min || d.length > t.max) {
+    const kind = t.value !== undefined ? 'map' : 'set';
+    const max = t.max === Infinity ? 'unlimited' : String(t.max);
+    throw new OvsdbError('constraint violation', `${kind} must have ${t.min} to ${max} members but ${d.length} are present`);
+  }
+}
+
+export function atomToJson(a: Atom, t: AtomicType): unknown {
+  return t === 'uuid' ? ['uuid', a] : a;
+}
+
+/** The wire form: a lone atom for one-element sets, ["set", …] or ["map", …] otherwise. */
+export function datumToJson(d: Datum, t: ColumnType): unknown {
+  if (t.value !== undefined) {
+    const kt = t.key.type;
+    const vt = t.value.type;
+    return ['map', (d as MapDatum).map((p) => [atomToJson(p[0], kt), atomToJson(p[1], vt)])];
+  }
+  const kt = t.key.type;
+  if (d.length === 1) return atomToJson(d[0] as Atom, kt);
+  return ['set', (d as SetDatum).map((a) => atomToJson(a, kt))];
+}
+
+export function compareDatums(a: Datum, b: Datum, isMap: boolean): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (isMap) {
+      const pa = a[i] as Pair;
+      const pb = b[i] as Pair;
+      const c = compareAtoms(pa[0], pb[0]) || compareAtoms(pa[1], pb[1]);
+      if (c !== 0) return c;
+    } else {
+      const c = compareAtoms(a[i] as Atom, b[i] as Atom);
+      if (c !== 0) return c;
+    }
+  }
+  return a.length - b.length;
+}
+
+export function datumsEqual(a: Datum, b: Datum, isMap: boolean): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return compareDatums(a, b, isMap) === 0;
+}
+
+function findAtom(d: SetDatum, a: Atom): number {
+  let lo = 0;
+  let hi = d.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareAtoms(d[mid]!, a);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+export function findKey(d: MapDatum, k: Atom): number {
+  let lo = 0;
+  let hi = d.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = compareAtoms(d[mid]![0], k);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+export function setContains(d: SetDatum, a: Atom): boolean {
+  return findAtom(d, a) >= 0;
+}
+
+/** Every element (or key-value pair) of `sub` is in `sup`. */
+export function datumIncludes(sup: Datum, sub: Datum, isMap: boolean): boolean {
+  if (isMap) {
+    for (const p of sub as MapDatum) {
+      const i = findKey(sup as MapDatum, p[0]);
+      if (i < 0 || compareAtoms((sup as MapDatum)[i]![1], p[1]) !== 0) return false;
+    }
+    return true;
+  }
+  for (const a of sub as SetDatum) if (findAtom(sup as SetDatum, a) < 0) return false;
+  return true;
+}
+
+/** No element (or key-value pair) of `b` is in `a`. */
+export function datumExcludes(a: Datum, b: Datum, isMap: boolean): boolean {
+  if (isMap) {
+    for (const p of b as MapDatum) {
+      const i = findKey(a as MapDatum, p[0]);
+      if (i >= 0 && compareAtoms((a as MapDatum)[i]![1], p[1]) === 0) return false;
+    }
+    return true;
+  }
+  for (const x of b as SetDatum) if (findAtom(a as SetDatum, x) >= 0) return false;
+  return true;
+}
+
+/** Set union; for maps, pairs whose key is already present are not replaced (RFC 7047 "insert"). */
+export function datumUnion(a: Datum, b: Datum, isMap: boolean): Datum {
+  if (b.length === 0) return a;
+  if (isMap) {
+    const out: Pair[] = (a as MapDatum).slice();
+    let added = false;
+    for (const p of b as MapDatum) {
+      if (findKey(a as MapDatum, p[0]) < 0) {
+        out.push(p);
+        added = true;
+      }
+    }
+    if (!added) return a;
+    return out.sort((x, y) => compareAtoms(x[0], y[0]));
+  }
+  const out: Atom[] = (a as SetDatum).slice();
+  let added = false;
+  for (const x of b as SetDatum) {
+    if (findAtom(a as SetDatum, x) < 0) {
+      out.push(x);
+      added = true;
+    }
+  }
+  if (!added) return a;
+  return out.sort(compareAtoms);
+}
+
+/**
+ * Set difference; for maps, `b` may be a map (remove pairs that match exactly) or a set of
+ * keys (remove those keys), as the RFC's "delete" mutator allows.
+ */
+export function datumDifference(a: Datum, b: Datum, isMap: boolean, bIsKeySet: boolean): Datum {
+  if (b.length === 0 || a.length === 0) return a;
+  if (isMap) {
+    if (bIsKeySet) {
+      const drop = b as SetDatum;
+      return (a as MapDatum).filter((p) => findAtom(drop, p[0]) < 0);
+    }
+    const drop = b as MapDatum;
+    return (a as MapDatum).filter((p) => {
+      const i = findKey(drop, p[0]);
+      return i < 0 || compareAtoms(drop[i]![1], p[1]) !== 0;
+    });
+  }
+  const drop = b as SetDatum;
+  return (a as SetDatum).filter((x) => findAtom(drop, x) < 0);
+}
