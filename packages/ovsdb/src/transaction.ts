@@ -388,7 +388,8 @@ export class Transaction implements UuidNamer {
     const td = this.table(requireMember(op, 'table'));
     const ts = td.schema;
     const cond = this.where(td, op);
-    const cols = this.selectColumns(ts, requireMember(op, 'columns'));
+    // ovsdb-server treats a missing "columns" as all columns.
+    const cols = this.selectColumns(ts, op['columns']);
     const until = requireMember(op, 'until');
     if (until !== '==' && until !== '!=') throw syntaxError(`"until" must be "==" or "!="`);
     const rowsJ = requireMember(op, 'rows');
