@@ -86,6 +86,7 @@ async function serve(files: string[], o: Record<string, unknown>): Promise<numbe
     const bound = await server.listen(r);
     process.stdout.write(`ovnts db: serving ${[...server.databases.keys()].join(', ')} on ${bound}\n`);
   }
+  log.info(`pid ${process.pid}`);
   const pidfile = o['pidfile'] as string | undefined;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
   await new Promise<void>((resolve) => {
