@@ -46,6 +46,7 @@ export class JsonRpcConnection extends EventEmitter {
   private readonly pending = new Map<string, Pending>();
   private nextId = 1;
   private closed = false;
+  private inputEnded = false;
   private lastReceived = Date.now();
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSent = false;
@@ -62,7 +63,7 @@ export class JsonRpcConnection extends EventEmitter {
     this.splitter = new JsonStreamSplitter(opts.maxMessageBytes);
     this.maxBacklog = opts.maxBacklogBytes ?? 512 * 1024 * 1024;
     stream.on('data', (d: Buffer) => this.onData(d));
-    stream.on('end', () => this.close(this.splitter.hasPartial ? 'connection closed in the middle of a message' : 'connection closed by peer'));
+    stream.on('end', () => this.endInput(this.splitter.hasPartial ? 'connection closed in the middle of a message' : 'connection closed by peer'));
     stream.on('error', (e: Error) => this.close(`connection error: ${e.message}`));
     stream.on('close', () => this.close('connection closed'));
     const probe = opts.probeIntervalMs ?? 0;
@@ -92,17 +93,30 @@ export class JsonRpcConnection extends EventEmitter {
   private onData(d: Buffer): void {
     this.lastReceived = Date.now();
     this.probeSent = false;
+    if (this.inputEnded) return;
     try {
       this.splitter.push(d, (msg) => this.dispatch(msg));
     } catch (e) {
-      this.close(`protocol error: ${(e as Error).message}`);
+      this.endInput(`protocol error: ${(e as Error).message}`);
     }
   }
 
+  /**
+   * No more input will be read (peer half-closed, or sent garbage). Requests already read
+   * still deserve their replies: an 'inputEnded' listener closes once they are sent;
+   * without one, the connection closes now.
+   */
+  private endInput(reason: string): void {
+    if (this.inputEnded || this.closed) return;
+    this.inputEnded = true;
+    if (this.listenerCount('inputEnded') > 0) this.emit('inputEnded', reason);
+    else this.close(reason);
+  }
+
   private dispatch(msg: unknown): void {
-    if (this.closed) return;
+    if (this.closed || this.inputEnded) return;
     if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-      this.close('protocol error: message is not a JSON object');
+      this.endInput('protocol error: message is not a JSON object');
       return;
     }
     const m = msg as Record<string, unknown>;
@@ -122,7 +136,7 @@ export class JsonRpcConnection extends EventEmitter {
       else p.resolve(m['result']);
       return;
     }
-    this.close('protocol error: message is neither a request nor a response');
+    this.endInput('protocol error: message is neither a request nor a response');
   }
 
   /** Sends already-serialized JSON text (lets monitors share one encoding among many peers). */

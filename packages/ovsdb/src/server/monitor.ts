@@ -10,10 +10,10 @@
  */
 import { OvsdbError, syntaxError } from '../error.js';
 import { datumToJson, defaultDatum, datumsEqual, type Datum } from '../datum.js';
-import { evalCondition, parseCondition, type Condition } from '../condition.js';
+import { evalCondition, parseCondition, rowValue, type Condition } from '../condition.js';
 import type { Commit, Database } from '../database.js';
 import type { Row } from '../row.js';
-import type { ColumnSchema, TableSchema } from '../schema.js';
+import type { ColumnSchema, ColumnType, TableSchema } from '../schema.js';
 import { datumDiff } from '../updates.js';
 
 export type UpdateVersion = 1 | 2 | 3;
@@ -36,16 +36,52 @@ export interface TableMonitor {
 
 const ALL: SelectFlags = { initial: true, insert: true, delete: true, modify: true };
 
-function parseSelect(j: unknown): SelectFlags {
-  if (j === undefined) return ALL;
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw syntaxError(`"select" must be an object`);
-  const o = j as Record<string, unknown>;
-  const flag = (k: string): boolean => {
+/**
+ * A bad monitor request, reported as ovsdb-server does: a "syntax error" whose "syntax" member
+ * is the offending piece of the request.
+ */
+export class MonitorRequestError extends OvsdbError {
+  constructor(
+    details: string,
+    readonly syntax?: unknown,
+  ) {
+    super('syntax error', details);
+  }
+
+  override toJSON(): { error: string; details?: string; syntax?: string } {
+    return this.syntax === undefined ? super.toJSON() : { ...super.toJSON(), syntax: JSON.stringify(this.syntax) };
+  }
+}
+
+const UUID_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
+/** `_uuid` and `_version` may be monitored like columns; their values come from the row itself. */
+const PSEUDO_COLUMNS: ReadonlyMap<string, ColumnSchema> = new Map([
+  ['_uuid', { name: '_uuid', type: UUID_TYPE, ephemeral: false, mutable: false, index: -1, isMap: false }],
+  ['_version', { name: '_version', type: UUID_TYPE, ephemeral: false, mutable: false, index: -2, isMap: false }],
+]);
+
+function isObject(j: unknown): j is Record<string, unknown> {
+  return typeof j === 'object' && j !== null && !Array.isArray(j);
+}
+
+/** ovsdb-server's object parser checks, in its order: member types first, then unknown members. */
+function checkMembers(what: string, o: Record<string, unknown>, types: Record<string, 'array' | 'object' | 'boolean'>): void {
+  for (const [k, type] of Object.entries(types)) {
     const v = o[k];
-    if (v === undefined) return true;
-    if (typeof v !== 'boolean') throw syntaxError(`"select.${k}" must be a boolean`);
-    return v;
-  };
+    if (v === undefined) continue;
+    const ok = type === 'array' ? Array.isArray(v) : type === 'object' ? isObject(v) : typeof v === 'boolean';
+    if (!ok) throw new MonitorRequestError(`Parsing ${what} failed: Type mismatch for member '${k}'.`, o);
+  }
+  for (const k of Object.keys(o)) {
+    if (!(k in types)) throw new MonitorRequestError(`Parsing ${what} failed: Member '${k}' is present but not allowed here.`, o);
+  }
+}
+
+function parseSelect(ts: TableSchema, j: unknown): SelectFlags {
+  if (j === undefined) return ALL;
+  const o = j as Record<string, unknown>;
+  checkMembers(`table ${ts.name} select`, o, { initial: 'boolean', insert: 'boolean', delete: 'boolean', modify: 'boolean' });
+  const flag = (k: string): boolean => (o[k] as boolean | undefined) ?? true;
   return { initial: flag('initial'), insert: flag('insert'), delete: flag('delete'), modify: flag('modify') };
 }
 
@@ -57,30 +93,29 @@ export function parseTableMonitor(ts: TableSchema, j: unknown, version: UpdateVe
   let select: SelectFlags | undefined;
   let whereJson: unknown = undefined;
   for (const r of reqs) {
-    if (typeof r !== 'object' || r === null || Array.isArray(r)) throw syntaxError(`monitor request for ${ts.name} must be an object`);
-    const o = r as Record<string, unknown>;
-    const cj = o['columns'];
-    if (cj === undefined) {
-      for (const c of ts.columnList) cols.set(c.name, c);
-    } else {
-      if (!Array.isArray(cj)) throw syntaxError(`"columns" must be an array`);
-      for (const name of cj) {
-        const c = typeof name === 'string' ? ts.columns.get(name) : undefined;
-        if (!c) {
-          if (name === '_uuid' || name === '_version') continue;
-          throw new OvsdbError('syntax error', `${ts.name} table has no column ${JSON.stringify(name)}`);
-        }
-        cols.set(c.name, c);
-      }
-    }
-    const s = parseSelect(o['select']);
+    if (!isObject(r)) throw new MonitorRequestError(`Parsing table ${ts.name} failed: Object expected.`, r);
+    checkMembers(`table ${ts.name}`, r, version === 1 ? { columns: 'array', select: 'object' } : { where: 'array', columns: 'array', select: 'object' });
+    const s = parseSelect(ts, r['select']);
     select = select
       ? { initial: select.initial || s.initial, insert: select.insert || s.insert, delete: select.delete || s.delete, modify: select.modify || s.modify }
       : s;
-    if (o['where'] !== undefined) {
-      if (version === 1) throw syntaxError(`"where" is not allowed in a "monitor" request; use monitor_cond`);
-      whereJson = o['where'];
+    const cj = r['columns'] as unknown[] | undefined;
+    if (cj === undefined) {
+      // All columns but _uuid (which every update carries as the row's key); _version included.
+      for (const c of [PSEUDO_COLUMNS.get('_version')!, ...ts.columnList]) {
+        if (cols.has(c.name)) throw new MonitorRequestError(`column ${c.name} mentioned more than once`);
+        cols.set(c.name, c);
+      }
+    } else {
+      for (const name of cj) {
+        if (typeof name !== 'string') throw new MonitorRequestError('array of column names expected', cj);
+        const c = ts.columns.get(name) ?? PSEUDO_COLUMNS.get(name);
+        if (!c) throw new MonitorRequestError(`${name} is not a valid column name`, cj);
+        if (cols.has(name)) throw new MonitorRequestError(`column ${name} mentioned more than once`, cj);
+        cols.set(c.name, c);
+      }
     }
+    if (r['where'] !== undefined) whereJson = r['where'];
   }
   const columns = [...cols.values()].sort((a, b) => a.index - b.index);
   const where: Condition = whereJson === undefined ? { kind: 'const', value: true } : parseCondition(ts, whereJson);
@@ -88,7 +123,7 @@ export function parseTableMonitor(ts: TableSchema, j: unknown, version: UpdateVe
 }
 
 export function parseMonitorRequests(db: Database, j: unknown, version: UpdateVersion): Map<string, TableMonitor> {
-  if (typeof j !== 'object' || j === null || Array.isArray(j)) throw syntaxError('monitor requests must be an object');
+  if (!isObject(j)) throw new MonitorRequestError('monitor-requests must be object', j);
   const out = new Map<string, TableMonitor>();
   for (const [tname, req] of Object.entries(j as Record<string, unknown>)) {
     const td = db.tables.get(tname);
@@ -98,10 +133,10 @@ export function parseMonitorRequests(db: Database, j: unknown, version: UpdateVe
   return out;
 }
 
-function rowJson(values: readonly Datum[], columns: readonly ColumnSchema[], skipDefaults: boolean): Record<string, unknown> {
+function rowJson(row: Row, columns: readonly ColumnSchema[], skipDefaults: boolean): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const c of columns) {
-    const d = values[c.index]!;
+    const d = rowValue(row, c.index);
     if (skipDefaults && isDefault(d, c)) continue;
     o[c.name] = datumToJson(d, c.type);
   }
@@ -122,7 +157,7 @@ export function initialUpdate(db: Database, tables: ReadonlyMap<string, TableMon
     let any = false;
     for (const [uuid, row] of db.table(tname).rows) {
       if (!evalCondition(tm.where, row)) continue;
-      rows[uuid] = version === 1 ? { new: rowJson(row.values, tm.columns, false) } : { initial: rowJson(row.values, tm.columns, true) };
+      rows[uuid] = version === 1 ? { new: rowJson(row, tm.columns, false) } : { initial: rowJson(row, tm.columns, true) };
       any = true;
     }
     if (any) out[tname] = rows;
@@ -152,25 +187,23 @@ function rowUpdate(tm: TableMonitor, oldRow: Row | null, newRow: Row | null, ver
   const newIn = newRow !== null && evalCondition(tm.where, newRow);
   if (!oldIn && newIn) {
     if (!tm.select.insert) return undefined;
-    return version === 1 ? { new: rowJson(newRow!.values, tm.columns, false) } : { insert: rowJson(newRow!.values, tm.columns, true) };
+    return version === 1 ? { new: rowJson(newRow!, tm.columns, false) } : { insert: rowJson(newRow!, tm.columns, true) };
   }
   if (oldIn && !newIn) {
     if (!tm.select.delete) return undefined;
-    return version === 1 ? { old: rowJson(oldRow!.values, tm.columns, false) } : { delete: null };
+    return version === 1 ? { old: rowJson(oldRow!, tm.columns, false) } : { delete: null };
   }
   if (!oldIn) return undefined;
   if (!tm.select.modify) return undefined;
-  const o = oldRow!.values;
-  const n = newRow!.values;
   let changed: Record<string, unknown> | undefined;
   for (const c of tm.columns) {
-    const od = o[c.index]!;
-    const nd = n[c.index]!;
+    const od = rowValue(oldRow!, c.index);
+    const nd = rowValue(newRow!, c.index);
     if (od === nd || datumsEqual(od, nd, c.isMap)) continue;
     (changed ??= {})[c.name] = datumToJson(version === 1 ? od : datumDiff(od, nd, c.type), c.type);
   }
   if (!changed) return undefined;
-  return version === 1 ? { new: rowJson(n, tm.columns, false), old: changed } : { modify: changed };
+  return version === 1 ? { new: rowJson(newRow!, tm.columns, false), old: changed } : { modify: changed };
 }
 
 /** Key identifying monitors that can share encoded updates. */

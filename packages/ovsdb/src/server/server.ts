@@ -194,10 +194,10 @@ export class OvsdbServer {
     switch (remote.kind) {
       case 'punix':
         if (existsSync(remote.path)) unlinkSync(remote.path);
-        server = net.createServer((s) => this.handleStream(s, `unix:${remote.path}`, 0));
+        server = net.createServer({ allowHalfOpen: true }, (s) => this.handleStream(s, `unix:${remote.path}`, 0));
         break;
       case 'ptcp':
-        server = net.createServer((s) => {
+        server = net.createServer({ allowHalfOpen: true }, (s) => {
           s.setNoDelay(true);
           this.handleStream(s, `tcp:${s.remoteAddress}:${s.remotePort}`, probe);
         });
@@ -207,6 +207,7 @@ export class OvsdbServer {
         if (!t) throw new Error(`${remoteText}: pssl requires --private-key, --certificate and --ca-cert`);
         server = tls.createServer(
           {
+            allowHalfOpen: true,
             key: readFileSync(t.privateKey),
             cert: readFileSync(t.certificate),
             ...(t.caCert ? { ca: readFileSync(t.caCert), requestCert: true, rejectUnauthorized: true } : {}),
@@ -242,6 +243,7 @@ export class OvsdbServer {
   }
 
   async close(): Promise<void> {
+    for (const s of [...this.sessions]) s.conn.close('server shutting down');
     for (const l of this.listeners) {
       await new Promise<void>((r) => l.server.close(() => r()));
       if (l.unixPath && existsSync(l.unixPath)) {
@@ -253,7 +255,6 @@ export class OvsdbServer {
       }
     }
     this.listeners.length = 0;
-    for (const s of [...this.sessions]) s.conn.close('server shutting down');
     for (const d of this.databases.values()) await d.log?.close?.();
   }
 }

@@ -54,6 +54,9 @@ export class Session implements LockHolder {
     readonly conn: JsonRpcConnection,
   ) {
     conn.on('request', (req: JsonRpcRequest) => this.onRequest(req));
+    conn.on('inputEnded', (reason: string) => {
+      void this.replyTail.then(() => conn.close(reason));
+    });
   }
 
   private inOrder(work: Promise<unknown> | unknown, send: (v: unknown) => void): void {

@@ -1,0 +1,252 @@
+#!/usr/bin/env node
+// OVSDB server benchmark: the same workloads against `ovnts db serve` and, when installed,
+// real ovsdb-server, each as its own process with a file-backed NB database, driven by the
+// same JSON-RPC client. Prints ops/s, latency percentiles, server RSS and the ratio.
+//
+//   node tools/bench/ovsdb.mjs [--only seq,conc,big,fanout,bulk] [--scale 0.1] [--no-real] [--memory]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JsonRpcConnection, connectStream, bundledSchemaPath } from '@ovnts/ovsdb';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const only = opt('only', 'seq,conc,big,fanout,bulk').split(',');
+const scale = Number(opt('scale', '1'));
+const withReal = !args.includes('--no-real');
+const inMemory = args.includes('--memory'); // ovnts without its file storage, to see what storage costs
+const root = new URL('../..', import.meta.url).pathname;
+const NB = bundledSchemaPath('ovn-nb');
+
+function findTool(name) {
+  for (const d of ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin']) if (existsSync(join(d, name))) return join(d, name);
+  return undefined;
+}
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+function rssKb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function waitForSocket(path, ms = 10000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (existsSync(path)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`server did not create ${path}`);
+}
+
+/** Starts one server implementation on a fresh NB file; returns {remote, pid, stop}. */
+async function startServer(kind) {
+  const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
+  const db = join(dir, 'nb.db');
+  const sock = join(dir, 'db.sock');
+  let child;
+  if (kind === 'real') {
+    execFileSync(findTool('ovsdb-tool'), ['create', db, NB]);
+    child = spawn(findTool('ovsdb-server'), [db, `--remote=punix:${sock}`, '--no-chdir', `--unixctl=${join(dir, 'ctl')}`, '-vconsole:off'], { stdio: 'ignore' });
+  } else {
+    const cli = join(root, 'packages/cli/bin/ovnts.js');
+    if (!inMemory) execFileSync(process.execPath, [cli, 'db', 'create', db, 'ovn-nb']);
+    const what = inMemory ? ['--in-memory', 'ovn-nb'] : [db];
+    child = spawn(process.execPath, [cli, 'db', 'serve', ...what, '--remote', `punix:${sock}`], { stdio: 'ignore' });
+  }
+  await waitForSocket(sock);
+  return {
+    remote: `unix:${sock}`,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function connect(remote) {
+  return new JsonRpcConnection(await connectStream(remote));
+}
+
+const insertSwitch = (name) => ['OVN_Northbound', { op: 'insert', table: 'Logical_Switch', row: { name } }];
+
+async function seq(srv) {
+  const c = await connect(srv.remote);
+  const n = Math.round(2000 * scale);
+  const lat = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    await c.request('transact', insertSwitch(`seq${i}`));
+    lat.push(performance.now() - s);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  c.close();
+  lat.sort((a, b) => a - b);
+  return { rate: n / secs, unit: 'txn/s', p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+async function conc(srv) {
+  const clients = await Promise.all(Array.from({ length: 8 }, () => connect(srv.remote)));
+  const per = Math.round(1000 * scale);
+  const lat = [];
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, k) => {
+      for (let i = 0; i < per; i++) {
+        const s = performance.now();
+        await c.request('transact', insertSwitch(`c${k}-${i}`));
+        lat.push(performance.now() - s);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  lat.sort((a, b) => a - b);
+  return { rate: (8 * per) / secs, unit: 'txn/s', p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+function switchWithPorts(name, nPorts) {
+  const ops = [];
+  const refs = [];
+  for (let p = 0; p < nPorts; p++) {
+    ops.push({ op: 'insert', table: 'Logical_Switch_Port', 'uuid-name': `p${p}`, row: { name: `${name}-p${p}`, addresses: `00:00:00:${((p >> 8) & 255).toString(16).padStart(2, '0')}:${(p & 255).toString(16).padStart(2, '0')}:01 10.0.${p >> 8}.${p & 255}` } });
+    refs.push(['named-uuid', `p${p}`]);
+  }
+  ops.unshift({ op: 'insert', table: 'Logical_Switch', row: { name, ports: ['set', refs] } });
+  return ops;
+}
+
+async function big(srv) {
+  const c = await connect(srv.remote);
+  const n = Math.max(1, Math.round(20 * scale));
+  const lat = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const s = performance.now();
+    const r = await c.request('transact', ['OVN_Northbound', ...switchWithPorts(`big${i}`, 1000)]);
+    if (r.some((x) => x && x.error)) throw new Error(JSON.stringify(r.find((x) => x && x.error)));
+    lat.push(performance.now() - s);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  c.close();
+  lat.sort((a, b) => a - b);
+  return { rate: (n * 1001) / secs, unit: 'rows/s', p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+async function fanout(srv) {
+  const nMon = 50;
+  const commits = Math.round(200 * scale);
+  const monitors = await Promise.all(Array.from({ length: nMon }, () => connect(srv.remote)));
+  let pending = 0;
+  let resolveRound;
+  for (const [i, m] of monitors.entries()) {
+    m.on('request', (req) => {
+      if (req.method === 'update2' && --pending === 0) resolveRound();
+    });
+    await m.request('monitor_cond', ['OVN_Northbound', `m${i}`, { Logical_Switch: [{ columns: ['name', 'external_ids'] }] }]);
+  }
+  const w = await connect(srv.remote);
+  const lat = [];
+  const t0 = performance.now();
+  for (let i = 0; i < commits; i++) {
+    pending = nMon;
+    const round = new Promise((r) => (resolveRound = r));
+    const s = performance.now();
+    await w.request('transact', insertSwitch(`fan${i}`));
+    await round;
+    lat.push(performance.now() - s);
+  }
+  const secs = (performance.now() - t0) / 1000;
+  w.close();
+  for (const m of monitors) m.close();
+  lat.sort((a, b) => a - b);
+  return { rate: commits / secs, unit: 'commits/s', p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+async function bulk(srv) {
+  const c = await connect(srv.remote);
+  const nSwitch = Math.round(1000 * scale);
+  const nRouter = Math.round(100 * scale);
+  const nAcl = Math.round(5000 * scale);
+  const rssBefore = rssKb(srv.pid);
+  const t0 = performance.now();
+  // Switches with 10 ports each, 50 switches per transaction.
+  for (let s = 0; s < nSwitch; s += 50) {
+    const ops = [];
+    for (let k = s; k < Math.min(nSwitch, s + 50); k++) {
+      const sw = switchWithPorts(`ls${k}`, 10).map((op) => (op['uuid-name'] ? { ...op, 'uuid-name': `${op['uuid-name']}_${k}` } : op));
+      sw[0] = { ...sw[0], row: { ...sw[0].row, ports: ['set', sw[0].row.ports[1].map((r) => ['named-uuid', `${r[1]}_${k}`])] } };
+      ops.push(...sw);
+    }
+    await c.request('transact', ['OVN_Northbound', ...ops]);
+  }
+  for (let r = 0; r < nRouter; r++) {
+    const ops = [];
+    const refs = [];
+    for (let p = 0; p < 10; p++) {
+      ops.push({ op: 'insert', table: 'Logical_Router_Port', 'uuid-name': `rp${p}`, row: { name: `lr${r}-p${p}`, mac: `00:00:01:00:${r.toString(16).padStart(2, '0')}:${p.toString(16).padStart(2, '0')}`, networks: `10.${r}.${p}.1/24` } });
+      refs.push(['named-uuid', `rp${p}`]);
+    }
+    ops.push({ op: 'insert', table: 'Logical_Router', row: { name: `lr${r}`, ports: ['set', refs] } });
+    await c.request('transact', ['OVN_Northbound', ...ops]);
+  }
+  // ACLs attached to port groups: 100 groups with 50 ACLs each.
+  const groups = Math.max(1, Math.round(nAcl / 50));
+  for (let g = 0; g < groups; g++) {
+    const ops = [];
+    const refs = [];
+    for (let a = 0; a < 50; a++) {
+      ops.push({ op: 'insert', table: 'ACL', 'uuid-name': `a${a}`, row: { priority: 1000 + a, direction: a % 2 ? 'to-lport' : 'from-lport', match: `ip4.src == 10.${g}.${a}.0/24 && tcp.dst == ${1000 + a}`, action: 'allow-related' } });
+      refs.push(['named-uuid', `a${a}`]);
+    }
+    ops.push({ op: 'insert', table: 'Port_Group', row: { name: `pg${g}`, acls: ['set', refs] } });
+    await c.request('transact', ['OVN_Northbound', ...ops]);
+  }
+  const ms = performance.now() - t0;
+  const rss = rssKb(srv.pid);
+  c.close();
+  return { rate: ms, unit: 'ms load', p50: NaN, p99: NaN, rssMb: rss / 1024, rssBeforeMb: rssBefore / 1024 };
+}
+
+const workloads = { seq, conc, big, fanout, bulk };
+const realAvailable = withReal && findTool('ovsdb-server') && findTool('ovsdb-tool');
+if (withReal && !realAvailable) console.log('real ovsdb-server not installed: running ovnts only');
+
+console.log(`OVSDB benchmark (scale ${scale}); medians are not taken: run several times and compare ratios within one run`);
+console.log('workload  | impl   |        rate | p50 ms | p99 ms | server RSS MB | ratio');
+for (const name of only) {
+  const results = {};
+  for (const kind of realAvailable ? ['ovnts', 'real'] : ['ovnts']) {
+    const srv = await startServer(kind);
+    try {
+      const r = await workloads[name](srv);
+      r.rssMb ??= rssKb(srv.pid) / 1024;
+      results[kind] = r;
+    } finally {
+      await srv.stop();
+    }
+  }
+  for (const [kind, r] of Object.entries(results)) {
+    let ratio = '';
+    if (kind === 'ovnts' && results.real) {
+      ratio = r.unit === 'ms load' ? `${fmt(results.real.rate / r.rate, 2)}x faster` : `${fmt(r.rate / results.real.rate, 2)}x`;
+    }
+    const rate = r.unit === 'ms load' ? `${fmt(r.rate)} ms` : `${fmt(r.rate)} ${r.unit}`;
+    console.log(
+      `${name.padEnd(9)} | ${kind.padEnd(6)} | ${rate.padStart(20)} | ${Number.isNaN(r.p50) ? '     -' : fmt(r.p50, 3).padStart(6)} | ${Number.isNaN(r.p99) ? '     -' : fmt(r.p99, 3).padStart(6)} | ${fmt(r.rssMb, 1).padStart(13)} | ${ratio}`,
+    );
+  }
+}
