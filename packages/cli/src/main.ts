@@ -18,7 +18,22 @@ program
     process.exitCode = await runDb(args);
   });
 
+/** One line for the user: file errors name the file and say what went wrong in words. */
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const sys = e as NodeJS.ErrnoException & { address?: string };
+  const words: Record<string, string> = {
+    EEXIST: 'file already exists',
+    ENOENT: 'no such file or directory',
+    EACCES: 'permission denied',
+    EADDRINUSE: 'address already in use',
+    ECONNREFUSED: 'connection refused',
+  };
+  if (sys.code && words[sys.code]) return `${sys.path ?? sys.address ?? ''}${sys.path || sys.address ? ': ' : ''}${words[sys.code]}`;
+  return e.message;
+}
+
 program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`ovnts: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`ovnts: ${describe(e)}\n`);
   process.exitCode = 1;
 });

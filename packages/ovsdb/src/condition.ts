@@ -3,7 +3,7 @@
  * hold. monitor_cond adds the literals `true` and `false` as clauses.
  */
 import { syntaxError, OvsdbError } from './error.js';
-import { parseDatum, datumIncludes, datumExcludes, datumsEqual, type Datum, type UuidNamer } from './datum.js';
+import { parseDatum, datumIncludes, datumExcludes, datumsEqual, typeToEnglish, type Datum, type UuidNamer } from './datum.js';
 import type { ColumnType, TableSchema } from './schema.js';
 import type { Row } from './row.js';
 
@@ -40,34 +40,32 @@ export function rowValue(row: Row, column: number): Datum {
 
 export function parseClause(table: TableSchema, j: unknown, namer?: UuidNamer): Clause {
   if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
-    throw syntaxError(`Parse error in condition clause ${JSON.stringify(j)}`);
+    throw syntaxError('Parse error in condition.');
   }
   const [columnName, fnName, argJ] = j as [string, string, unknown];
   const col = columnTypeOf(table, columnName);
-  if (!col) throw new OvsdbError('syntax error', `No column ${columnName} in table ${table.name}.`);
-  if (!FUNCTIONS.includes(fnName)) throw syntaxError(`unknown function "${fnName}"`);
+  if (!col) throw new OvsdbError('unknown column', `No column ${columnName} in table ${table.name}.`);
+  if (!FUNCTIONS.includes(fnName)) throw new OvsdbError('unknown function', `No function named ${fnName}.`);
   const fn = fnName as ConditionFunction;
   let type = col.type;
   const scalar = type.value === undefined && type.min === 1 && type.max === 1;
+  const optionalScalar = type.value === undefined && type.min === 0 && type.max === 1;
   if (fn === '<' || fn === '<=' || fn === '>' || fn === '>=') {
-    if (!scalar || (type.key.type !== 'integer' && type.key.type !== 'real')) {
-      throw syntaxError(`Type mismatch: "${fn}" operator may not be applied to column ${columnName} of type ${describeType(type)}.`);
+    // Allowed on optional scalars too; a missing value then never compares true.
+    if (!(scalar || optionalScalar) || (type.key.type !== 'integer' && type.key.type !== 'real')) {
+      throw syntaxError(`Type mismatch: "${fn}" operator may not be applied to column ${columnName} of type ${typeToEnglish(type)}.`);
     }
-  } else if ((fn === 'includes' || fn === 'excludes') && !scalar) {
+  } else if (fn === 'includes' && !scalar) {
+    type = { ...type, min: 0 };
+  } else if (fn === 'excludes' && !scalar) {
     type = { ...type, min: 0, max: Infinity };
   }
   const arg = parseDatum(argJ, type, namer);
   return { columnName, column: col.index, isMap: type.value !== undefined, fn, arg, json: j };
 }
 
-function describeType(t: ColumnType): string {
-  if (t.value !== undefined) return `map of ${t.key.type}-${t.value.type} pairs`;
-  if (t.min === 1 && t.max === 1) return t.key.type;
-  return `set of ${t.key.type}`;
-}
-
 export function parseCondition(table: TableSchema, j: unknown, namer?: UuidNamer): Condition {
-  if (!Array.isArray(j)) throw syntaxError(`"where" must be an array of clauses`);
+  if (!Array.isArray(j)) throw syntaxError(`Type mismatch for member 'where'.`);
   const clauses: Clause[] = [];
   let constant = true;
   for (const c of j) {
@@ -90,14 +88,15 @@ export function evalClause(c: Clause, row: Row): boolean {
       return datumIncludes(v, c.arg, c.isMap);
     case 'excludes':
       return datumExcludes(v, c.arg, c.isMap);
+    // On an optional scalar, an empty value (or operand) compares false.
     case '<':
-      return (v[0] as number) < (c.arg[0] as number);
+      return v.length === 1 && c.arg.length === 1 && (v[0] as number) < (c.arg[0] as number);
     case '<=':
-      return (v[0] as number) <= (c.arg[0] as number);
+      return v.length === 1 && c.arg.length === 1 && (v[0] as number) <= (c.arg[0] as number);
     case '>':
-      return (v[0] as number) > (c.arg[0] as number);
+      return v.length === 1 && c.arg.length === 1 && (v[0] as number) > (c.arg[0] as number);
     case '>=':
-      return (v[0] as number) >= (c.arg[0] as number);
+      return v.length === 1 && c.arg.length === 1 && (v[0] as number) >= (c.arg[0] as number);
   }
 }
 

@@ -63,7 +63,7 @@ export type CommitListener = (commit: Commit) => void;
 
 export class Database {
   readonly tables = new Map<string, TableData>();
-  /** Inbound strong reference count per target row. */
+  /** Inbound strong reference count per target row (a row's references to itself excluded). */
   readonly strongRefs = new Map<string, number>();
   /** Rows holding weak references to a target row. */
   readonly weakReferrers = new Map<string, Set<string>>();
@@ -110,8 +110,11 @@ export class Database {
             strong.length = 0;
             weak.length = 0;
             rowRefs(ts, ch.old.values, strong, weak);
-            for (const t of strong) this.addStrong(t, -1);
-            for (const t of weak) this.weakReferrers.get(t)?.delete(uuid);
+            for (const t of strong) if (t !== uuid) this.addStrong(t, -1);
+            for (const t of weak) {
+              const s = this.weakReferrers.get(t);
+              if (s?.delete(uuid) && s.size === 0) this.weakReferrers.delete(t);
+            }
           }
         }
         if (ch.new) {
@@ -122,7 +125,7 @@ export class Database {
             strong.length = 0;
             weak.length = 0;
             rowRefs(ts, ch.new.values, strong, weak);
-            for (const t of strong) this.addStrong(t, 1);
+            for (const t of strong) if (t !== uuid) this.addStrong(t, 1); // self-references don't count
             for (const t of weak) {
               let s = this.weakReferrers.get(t);
               if (!s) this.weakReferrers.set(t, (s = new Set()));
@@ -132,8 +135,6 @@ export class Database {
         } else {
           td.rows.delete(uuid);
           this.rowTable.delete(uuid);
-          const w = this.weakReferrers.get(uuid);
-          if (w && w.size === 0) this.weakReferrers.delete(uuid);
         }
       }
     }

@@ -43,90 +43,124 @@ export function defaultDatum(t: ColumnType): Datum {
   return t.value === undefined ? [k] : [[k, defaultAtom(t.value.type)]];
 }
 
-function jsonText(j: unknown): string {
-  try {
-    return JSON.stringify(j) ?? String(j);
-  } catch {
-    return String(j);
-  }
-}
+const ID_RE = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
-/** Parses one atom of the given atomic type, without checking constraints. */
+/** Parses one atom of the given atomic type, without checking constraints. Messages are ovsdb-server's. */
 export function parseAtomJson(j: unknown, t: AtomicType, namer?: UuidNamer): Atom {
   switch (t) {
     case 'integer':
       if (typeof j === 'number' && Number.isInteger(j)) return j;
-      throw syntaxError(`expected integer, got ${jsonText(j)}`);
+      throw syntaxError('expected integer');
     case 'real':
       if (typeof j === 'number') return j;
-      throw syntaxError(`expected real, got ${jsonText(j)}`);
+      throw syntaxError('expected real');
     case 'boolean':
       if (typeof j === 'boolean') return j;
-      throw syntaxError(`expected boolean, got ${jsonText(j)}`);
+      throw syntaxError('expected boolean');
     case 'string':
       if (typeof j === 'string') return j;
-      throw syntaxError(`expected string, got ${jsonText(j)}`);
+      throw syntaxError('expected string');
     case 'uuid':
       if (Array.isArray(j) && j.length === 2 && typeof j[1] === 'string') {
         if (j[0] === 'uuid') {
           if (!UUID_RE.test(j[1])) throw syntaxError(`"${j[1]}" is not a valid UUID`);
           return j[1].toLowerCase();
         }
-        if (j[0] === 'named-uuid') {
-          if (!namer) throw syntaxError(`named-uuid "${j[1]}" is not allowed here`);
+        if (j[0] === 'named-uuid' && namer) {
+          if (!ID_RE.test(j[1])) throw syntaxError('named-uuid string is not a valid <id>');
           return namer.resolve(j[1]);
         }
       }
-      throw syntaxError(`expected uuid, got ${jsonText(j)}`);
+      throw syntaxError('expected ["uuid", <string>]');
   }
 }
 
-function describe(a: Atom, t: AtomicType): string {
-  return t === 'string' ? JSON.stringify(a) : String(a);
+/** C's printf("%.15g"): how ovsdb-server prints reals in messages. */
+export function formatReal(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const [mant, expS] = x.toExponential(14).split('e') as [string, string];
+  const e = Number(expS);
+  const trim = (d: string): string => (d.includes('.') ? d.replace(/\.?0+$/, '') : d);
+  if (e < -4 || e >= 15) return `${trim(mant)}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
+  return trim(x.toFixed(14 - e));
 }
 
-/** Checks an atom against its base type's constraints (enum, ranges, lengths). */
+/** Whether ovsdb-server quotes a string atom when printing it (ovsdb_atom_to_string). */
+function stringNeedsQuotes(s: string): boolean {
+  if (!/^[A-Za-z_][A-Za-z_.-]*$/.test(s)) return true;
+  return s === 'true' || s === 'false' || UUID_RE.test(s);
+}
+
+/** An atom in ovsdb-server's human-readable syntax (as in ovs-vsctl and error messages). */
+export function atomToString(a: Atom, t: AtomicType): string {
+  switch (t) {
+    case 'real':
+      return formatReal(a as number);
+    case 'string':
+      return stringNeedsQuotes(a as string) ? JSON.stringify(a) : (a as string);
+    default:
+      return String(a);
+  }
+}
+
+/** A datum in ovsdb-server's human-readable syntax: `x`, `[x, y]`, `{k=v}`. */
+export function datumToString(d: Datum, t: ColumnType): string {
+  const isMap = t.value !== undefined;
+  const parts = isMap
+    ? (d as MapDatum).map((p) => `${atomToString(p[0], t.key.type)}=${atomToString(p[1], t.value!.type)}`)
+    : (d as SetDatum).map((a) => atomToString(a, t.key.type));
+  const body = parts.join(', ');
+  if (t.max > 1 || d.length === 0) return isMap ? `{${body}}` : `[${body}]`;
+  return body;
+}
+
+/** A column type in words, as ovsdb-server's messages put it ("set of up to 3 strings"). */
+export function typeToEnglish(t: ColumnType): string {
+  if (t.value === undefined && t.min === 1 && t.max === 1) return t.key.type;
+  let s = t.value === undefined ? 'set' : 'map';
+  if (t.max === Infinity) s += t.min > 0 ? ` of ${t.min} or more` : ' of';
+  else if (t.min > 0) s += ` of ${t.min} to ${t.max}`;
+  else s += ` of up to ${t.max}`;
+  return t.value === undefined ? `${s} ${t.key.type}s` : `${s} (${t.key.type}, ${t.value.type}) pairs`;
+}
+
+const ENUM_TYPE_MAX = 4294967295;
+
+/** Checks an atom against its base type's constraints (enum, ranges, lengths). Messages are ovsdb-server's. */
 export function checkAtomConstraints(a: Atom, b: BaseType): void {
   if (b.enum !== undefined) {
-    let found = false;
-    for (const e of b.enum) {
-      if (compareAtoms(e, a) === 0) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) {
-      const allowed = b.enum.map((e) => describe(e, b.type)).join(', ');
-      throw constraintViolation(
-        b.enum.length === 1 ? `${describe(a, b.type)} is not ${allowed}` : `${describe(a, b.type)} is not one of the allowed values ([${allowed}])`,
-      );
-    }
-    return;
+    for (const e of b.enum) if (compareAtoms(e, a) === 0) return;
+    const allowed = datumToString(b.enum, { key: { type: b.type }, min: 1, max: ENUM_TYPE_MAX });
+    throw constraintViolation(`${atomToString(a, b.type)} is not one of the allowed values (${allowed})`);
   }
   switch (b.type) {
     case 'integer': {
       const n = a as number;
       const lo = b.minInteger ?? INT_MIN;
       const hi = b.maxInteger ?? INT_MAX;
-      if (n < lo || n > hi) {
-        if (b.minInteger !== undefined && b.maxInteger !== undefined) {
-          throw constraintViolation(`${n} is not in the valid range ${lo} to ${hi} (inclusive)`);
-        }
-        if (b.minInteger !== undefined) throw constraintViolation(`${n} is less than minimum allowed value ${lo}`);
-        throw constraintViolation(`${n} is greater than maximum allowed value ${hi}`);
+      if (n >= lo && n <= hi) return;
+      if (b.minInteger !== undefined && b.maxInteger !== undefined) {
+        throw constraintViolation(`${n} is not in the valid range ${lo} to ${hi} (inclusive)`);
       }
-      return;
+      if (b.minInteger !== undefined) throw constraintViolation(`${n} is less than minimum allowed value ${lo}`);
+      throw constraintViolation(`${n} is greater than maximum allowed value ${hi}`);
     }
     case 'real': {
       const n = a as number;
-      if ((b.minReal !== undefined && n < b.minReal) || (b.maxReal !== undefined && n > b.maxReal)) {
-        throw constraintViolation(`${n} is not in the valid range ${b.minReal ?? '-inf'} to ${b.maxReal ?? 'inf'} (inclusive)`);
+      const lo = b.minReal ?? -Number.MAX_VALUE;
+      const hi = b.maxReal ?? Number.MAX_VALUE;
+      if (n >= lo && n <= hi) return;
+      if (b.minReal !== undefined && b.maxReal !== undefined) {
+        throw constraintViolation(`${formatReal(n)} is not in the valid range ${formatReal(lo)} to ${formatReal(hi)} (inclusive)`);
       }
-      return;
+      if (b.minReal !== undefined) throw constraintViolation(`${formatReal(n)} is less than minimum allowed value ${formatReal(lo)}`);
+      throw constraintViolation(`${formatReal(n)} is greater than maximum allowed value ${formatReal(hi)}`);
     }
     case 'string': {
       if (b.minLength === undefined && b.maxLength === undefined) return;
-      const len = utf8Length(a as string);
+      const len = codePointLength(a as string);
       if (b.minLength !== undefined && len < b.minLength) {
         throw constraintViolation(`"${a}" length ${len} is less than minimum allowed length ${b.minLength}`);
       }
@@ -141,7 +175,7 @@ export function checkAtomConstraints(a: Atom, b: BaseType): void {
 }
 
 /** String length constraints count Unicode characters (code points), not UTF-16 units. */
-function utf8Length(s: string): number {
+function codePointLength(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
@@ -153,11 +187,11 @@ export function parseAtom(j: unknown, b: BaseType, namer?: UuidNamer): Atom {
   return a;
 }
 
-function sortUniqueAtoms(atoms: Atom[], what: string): Atom[] {
+function sortUniqueAtoms(atoms: Atom[]): Atom[] {
   if (atoms.length < 2) return atoms;
   atoms.sort(compareAtoms);
   for (let i = 1; i < atoms.length; i++) {
-    if (compareAtoms(atoms[i - 1]!, atoms[i]!) === 0) throw constraintViolation(`${what} contains duplicate value`);
+    if (compareAtoms(atoms[i - 1]!, atoms[i]!) === 0) throw new OvsdbError('ovsdb error', 'set contains duplicate');
   }
   return atoms;
 }
@@ -166,45 +200,53 @@ function sortUniquePairs(pairs: Pair[]): Pair[] {
   if (pairs.length < 2) return pairs;
   pairs.sort((x, y) => compareAtoms(x[0], y[0]));
   for (let i = 1; i < pairs.length; i++) {
-    if (compareAtoms(pairs[i - 1]![0], pairs[i]![0]) === 0) throw constraintViolation(`map contains duplicate key`);
+    if (compareAtoms(pairs[i - 1]![0], pairs[i]![0]) === 0) throw new OvsdbError('ovsdb error', 'map contains duplicate key');
   }
   return pairs;
 }
 
 /**
  * Parses a datum with its column type: checks atom types and constraints and, unless
- * `ignoreSize` (mutation and condition operands), the number of elements.
+ * `ignoreSize`, the number of elements. Errors are ovsdb-server's: a wrong shape or size is a
+ * "syntax error", a duplicate element an "ovsdb error", a bad atom value a "constraint violation".
  */
 export function parseDatum(j: unknown, t: ColumnType, namer?: UuidNamer, ignoreSize = false): Datum {
-  let d: Datum;
+  // Shape first, then size, then atoms, then duplicates: the order in which ovsdb-server reports.
+  let elems: unknown[];
   if (t.value !== undefined) {
     if (!Array.isArray(j) || j.length !== 2 || j[0] !== 'map' || !Array.isArray(j[1])) {
-      throw syntaxError(`expected map, got ${jsonText(j)}`);
+      throw syntaxError('expected ["map", <array>]');
     }
-    const pairs: Pair[] = [];
-    for (const p of j[1] as unknown[]) {
-      if (!Array.isArray(p) || p.length !== 2) throw syntaxError(`expected [key, value] pair, got ${jsonText(p)}`);
-      pairs.push([parseAtom(p[0], t.key, namer), parseAtom(p[1], t.value, namer)]);
-    }
-    d = sortUniquePairs(pairs);
-  } else if (Array.isArray(j) && j[0] === 'set') {
-    if (j.length !== 2 || !Array.isArray(j[1])) throw syntaxError(`malformed set ${jsonText(j)}`);
-    d = sortUniqueAtoms(
-      (j[1] as unknown[]).map((e) => parseAtom(e, t.key, namer)),
-      'set',
-    );
+    elems = j[1] as unknown[];
+  } else if (Array.isArray(j) && j.length > 0 && j[0] === 'set') {
+    if (j.length !== 2 || !Array.isArray(j[1])) throw syntaxError('expected ["set", <array>]');
+    elems = j[1] as unknown[];
   } else {
-    d = [parseAtom(j, t.key, namer)];
+    elems = [j];
   }
-  if (!ignoreSize) checkDatumSize(d, t);
-  return d;
+  if (!ignoreSize && (elems.length < t.min || elems.length > t.max)) {
+    const kind = t.value !== undefined ? 'map' : 'set';
+    throw syntaxError(
+      t.min === 1 && t.max === 1
+        ? `${kind} must have exactly one member but ${elems.length} are present`
+        : `${kind} must have ${t.min} to ${t.max === Infinity ? ENUM_TYPE_MAX : t.max} members but ${elems.length} are present`,
+    );
+  }
+  if (t.value !== undefined) {
+    const vt = t.value;
+    const pairs = elems.map((p): Pair => {
+      if (!Array.isArray(p) || p.length !== 2) throw syntaxError('expected 2-element array');
+      return [parseAtom(p[0], t.key, namer), parseAtom(p[1], vt, namer)];
+    });
+    return sortUniquePairs(pairs);
+  }
+  return sortUniqueAtoms(elems.map((e) => parseAtom(e, t.key, namer)));
 }
 
+/** Checks that a computed value (a mutation's result) has an allowed number of elements. */
 export function checkDatumSize(d: Datum, t: ColumnType): void {
   if (d.length < t.min || d.length > t.max) {
-    const kind = t.value !== undefined ? 'map' : 'set';
-    const max = t.max === Infinity ? 'unlimited' : String(t.max);
-    throw new OvsdbError('constraint violation', `${kind} must have ${t.min} to ${max} members but ${d.length} are present`);
+    throw constraintViolation(`Attempted to store ${d.length} elements in ${typeToEnglish(t)}.`);
   }
 }
 
@@ -224,20 +266,25 @@ export function datumToJson(d: Datum, t: ColumnType): unknown {
   return ['set', (d as SetDatum).map((a) => atomToJson(a, kt))];
 }
 
+/** ovsdb-server's datum order (ovsdb_datum_compare_3way): by size, then keys, then values. */
 export function compareDatums(a: Datum, b: Datum, isMap: boolean): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    if (isMap) {
-      const pa = a[i] as Pair;
-      const pb = b[i] as Pair;
-      const c = compareAtoms(pa[0], pb[0]) || compareAtoms(pa[1], pb[1]);
-      if (c !== 0) return c;
-    } else {
+  if (a.length !== b.length) return a.length - b.length;
+  if (!isMap) {
+    for (let i = 0; i < a.length; i++) {
       const c = compareAtoms(a[i] as Atom, b[i] as Atom);
       if (c !== 0) return c;
     }
+    return 0;
   }
-  return a.length - b.length;
+  for (let i = 0; i < a.length; i++) {
+    const c = compareAtoms((a[i] as Pair)[0], (b[i] as Pair)[0]);
+    if (c !== 0) return c;
+  }
+  for (let i = 0; i < a.length; i++) {
+    const c = compareAtoms((a[i] as Pair)[1], (b[i] as Pair)[1]);
+    if (c !== 0) return c;
+  }
+  return 0;
 }
 
 export function datumsEqual(a: Datum, b: Datum, isMap: boolean): boolean {

@@ -15,3 +15,5 @@ export * from './server/monitor.js';
 export * from './server/locks.js';
 export * from './schemas.js';
 export * from './jsonrpc/connect.js';
+export * from './storage/index.js';
+export * from './convert.js';

@@ -1,27 +1,36 @@
 /**
  * The transaction engine: executes RFC 7047 §5.2 operations against a copy-on-write view of a
- * Database, then checks the whole result at commit (strong references, garbage collection of
- * unreferenced non-root rows, weak-reference cleanup, unique indexes, maxRows) and hands a
- * ChangeSet to the database. Errors follow ovsdb-server's names and result-array shape.
+ * Database, then checks the whole result at commit, in ovsdb-server's order (strong references,
+ * garbage collection of unreferenced non-root rows, maxRows, weak-reference cleanup, unique
+ * indexes), and hands a ChangeSet to the database. Operation parsing, semantics and errors follow
+ * ovsdb-server 3.1 (checked against it by the tests), which settles what RFC 7047 leaves open.
  */
 import { randomUUID } from 'node:crypto';
 import { OvsdbError, syntaxError, constraintViolation } from './error.js';
 import {
+  UUID_RE,
+  ZERO_UUID,
   checkAtomConstraints,
   checkDatumSize,
+  compareDatums,
   datumDifference,
   datumToJson,
+  datumToString,
   datumUnion,
   datumsEqual,
   defaultDatum,
+  findKey,
   parseDatum,
+  setContains,
+  typeToEnglish,
   type Datum,
   type MapDatum,
+  type Pair,
   type SetDatum,
   type UuidNamer,
 } from './datum.js';
 import { columnTypeOf, evalCondition, parseCondition, pinnedUuid, rowValue, type Condition } from './condition.js';
-import { indexKey, rowRefs, type Commit, type Database, type RowChange, type TableData } from './database.js';
+import { indexKey, type Commit, type Database, type RowChange, type TableData } from './database.js';
 import type { Row } from './row.js';
 import { compareAtoms, type Atom, type ColumnSchema, type ColumnType, type TableSchema } from './schema.js';
 
@@ -35,6 +44,11 @@ interface TxnRow {
 export interface TransactOptions {
   /** Whether the session running the transaction owns a lock (for the "assert" op). */
   readonly ownsLock?: (name: string) => boolean;
+  /**
+   * How long ago the transaction was first submitted, when the server re-runs one that a "wait"
+   * blocked. A "wait" whose timeout has elapsed then fails with "timed out", as in ovsdb-server.
+   */
+  readonly elapsedMs?: number;
 }
 
 export type TransactOutcome =
@@ -44,9 +58,12 @@ export type TransactOutcome =
 
 const INT_MIN = -(2 ** 63);
 const INT_MAX = 2 ** 63 - 1;
+const UUID_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
+const ID_RE = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
 interface NamedUuid {
   uuid: string;
+  /** Whether an "insert" has used this uuid-name (references alone do not define it). */
   defined: boolean;
 }
 
@@ -54,10 +71,100 @@ function isObject(j: unknown): j is Record<string, unknown> {
   return typeof j === 'object' && j !== null && !Array.isArray(j);
 }
 
-function requireMember(op: Record<string, unknown>, name: string): unknown {
-  const v = op[name];
-  if (v === undefined) throw syntaxError(`Required '${name}' member is missing.`);
-  return v;
+/** JSON with object members sorted, as ovsdb-server prints the "syntax" of a bad operation. */
+function sortedJson(j: unknown): string {
+  if (Array.isArray(j)) return `[${j.map(sortedJson).join(',')}]`;
+  if (isObject(j)) {
+    return `{${Object.keys(j)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${sortedJson(j[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(j) ?? 'null';
+}
+
+/** A malformed operation (missing, mistyped or unknown member): reported as "Parsing ovsdb operation N of M failed: …". */
+class OpParseError extends OvsdbError {
+  constructor(details: string) {
+    super('syntax error', details);
+  }
+}
+
+type MemberType = 'id' | 'string' | 'array' | 'object' | 'boolean' | 'integer';
+
+/** ovsdb-server's operation parser: typed member access, first error wins, unused members are errors. */
+class OpParser {
+  private error: OpParseError | null = null;
+  private readonly used = new Set<string>();
+  readonly obj: Record<string, unknown> | null;
+
+  constructor(op: unknown) {
+    this.obj = isObject(op) ? op : null;
+    if (!this.obj) this.raise('Object expected.');
+  }
+
+  raise(details: string): void {
+    this.error ??= new OpParseError(details);
+  }
+
+  member(name: string, type: 'id' | 'string', optional?: boolean): string | undefined;
+  member(name: string, type: 'array', optional?: boolean): unknown[] | undefined;
+  member(name: string, type: 'object', optional?: boolean): Record<string, unknown> | undefined;
+  member(name: string, type: 'boolean', optional?: boolean): boolean | undefined;
+  member(name: string, type: 'integer', optional?: boolean): number | undefined;
+  member(name: string, type: MemberType, optional = false): unknown {
+    if (!this.obj) return undefined;
+    const v = this.obj[name];
+    if (v === undefined) {
+      if (!optional) this.raise(`Required '${name}' member is missing.`);
+      return undefined;
+    }
+    let ok: boolean;
+    switch (type) {
+      case 'id':
+        ok = typeof v === 'string' && ID_RE.test(v);
+        break;
+      case 'string':
+        ok = typeof v === 'string';
+        break;
+      case 'array':
+        ok = Array.isArray(v);
+        break;
+      case 'object':
+        ok = isObject(v);
+        break;
+      case 'boolean':
+        ok = typeof v === 'boolean';
+        break;
+      case 'integer':
+        ok = typeof v === 'number' && Number.isInteger(v);
+        break;
+    }
+    if (!ok) {
+      this.raise(`Type mismatch for member '${name}'.`);
+      return undefined;
+    }
+    this.used.add(name);
+    return v;
+  }
+
+  /** Throws the first parse error so far (ovsdb_parser_get_error). */
+  check(): void {
+    if (this.error) throw this.error;
+  }
+
+  /** The parse error, if any, including members that no one asked for (ovsdb_parser_finish). */
+  finish(): OpParseError | null {
+    if (!this.error && this.obj) {
+      for (const k of Object.keys(this.obj)) {
+        if (!this.used.has(k)) {
+          this.raise(`Member '${k}' is present but not allowed here.`);
+          break;
+        }
+      }
+    }
+    return this.error;
+  }
 }
 
 export class Transaction implements UuidNamer {
@@ -73,6 +180,10 @@ export class Transaction implements UuidNamer {
 
   // --- UuidNamer -------------------------------------------------------------------------
 
+  /**
+   * A named-uuid's UUID. A name that no "insert" defines is not an error in itself (as in
+   * ovsdb-server): a strong reference to it fails the commit, a weak one is dropped.
+   */
   resolve(name: string): string {
     let s = this.symbols.get(name);
     if (!s) this.symbols.set(name, (s = { uuid: randomUUID(), defined: false }));
@@ -91,6 +202,11 @@ export class Transaction implements UuidNamer {
     const tr = this.rows.get(uuid);
     if (tr) return tr.new ? tr.table : undefined;
     return this.db.rowTable.get(uuid);
+  }
+
+  /** Whether `uuid` is a row of table `tableName` as the transaction sees it. */
+  private existsIn(tableName: string, uuid: string): boolean {
+    return this.exists(uuid)?.schema.name === tableName;
   }
 
   /** Rows of `td` matching `cond`, as the transaction currently sees them. */
@@ -124,31 +240,47 @@ export class Transaction implements UuidNamer {
     return tr;
   }
 
-  private table(j: unknown): TableData {
-    if (typeof j !== 'string') throw syntaxError(`Type mismatch for member 'table'.`);
-    const td = this.db.tables.get(j);
-    if (!td) throw syntaxError(`No table named ${j}.`);
+  private table(p: OpParser): TableData | undefined {
+    const name = p.member('table', 'id');
+    if (name === undefined) return undefined;
+    const td = this.db.tables.get(name);
+    if (!td) p.raise(`No table named ${name}.`);
     return td;
   }
 
-  private column(ts: TableSchema, name: string): ColumnSchema {
-    const c = ts.columns.get(name);
-    if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
-    return c;
-  }
-
-  private parseRow(ts: TableSchema, j: unknown, forUpdate: boolean): Map<ColumnSchema, Datum> {
-    if (!isObject(j)) throw syntaxError(`"row" must be a JSON object`);
+  /**
+   * A "row" object: column name → datum. `_uuid` and `_version` parse as UUIDs; an insert ignores
+   * them, an update rejects them as immutable (both as ovsdb-server does).
+   */
+  private parseRow(ts: TableSchema, j: Record<string, unknown>, forUpdate: boolean): Map<ColumnSchema, Datum> {
     const out = new Map<ColumnSchema, Datum>();
+    const immutable: string[] = [];
     for (const [name, vj] of Object.entries(j)) {
       if (name === '_uuid' || name === '_version') {
-        throw new OvsdbError('constraint violation', `Cannot update column ${name} in table ${ts.name}.`);
+        parseDatum(vj, UUID_TYPE, this);
+        immutable.push(name);
+        continue;
       }
-      const c = this.column(ts, name);
-      if (forUpdate && !c.mutable) {
-        throw new OvsdbError('constraint violation', `Cannot update immutable column ${name} in table ${ts.name}.`);
-      }
+      const c = ts.columns.get(name);
+      if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
       out.set(c, parseDatum(vj, c.type, this));
+      if (!c.mutable) immutable.push(name);
+    }
+    if (forUpdate && immutable.length > 0) {
+      throw constraintViolation(`Cannot update immutable column ${immutable[0]} in table ${ts.name}.`);
+    }
+    return out;
+  }
+
+  /** A "columns" array (ovsdb_column_set_from_json); all columns, _uuid and _version included, when absent. */
+  private columnSet(ts: TableSchema, j: unknown[] | undefined): ColumnRef[] {
+    if (j === undefined) return allColumns(ts);
+    const out: ColumnRef[] = [];
+    for (const name of j) {
+      if (typeof name !== 'string' || out.some((c) => c.name === name)) throw syntaxError('array of distinct column names expected');
+      const c = columnTypeOf(ts, name);
+      if (!c) throw syntaxError(`${name} is not a valid column name`);
+      out.push({ name, index: c.index, type: c.type });
     }
     return out;
   }
@@ -173,9 +305,6 @@ export class Transaction implements UuidNamer {
       results.push(r);
     }
     try {
-      for (const [name, s] of this.symbols) {
-        if (!s.defined) throw syntaxError(`named-uuid "${name}" is used but no row was inserted with that uuid-name`);
-      }
       const commit = this.commit();
       return { kind: 'done', results, commit, durable: this.durable };
     } catch (e) {
@@ -196,135 +325,157 @@ export class Transaction implements UuidNamer {
   }
 
   private executeOp(op: unknown): unknown {
-    if (!isObject(op)) throw syntaxError('operation must be a JSON object');
-    const name = op['op'];
+    const p = new OpParser(op);
+    const name = p.member('op', 'id');
+    let result: unknown;
+    let failure: unknown = null;
+    if (name !== undefined) {
+      try {
+        result = this.dispatch(name, p);
+      } catch (e) {
+        failure = e;
+      }
+    }
+    // A parse error overrides any other error (and a blocked wait).
+    const parseError = p.finish();
+    if (parseError) throw parseError;
+    if (failure !== null) throw failure;
+    return result;
+  }
+
+  private dispatch(name: string, p: OpParser): unknown {
     switch (name) {
       case 'insert':
-        return this.opInsert(op);
+        return this.opInsert(p);
       case 'select':
-        return this.opSelect(op);
+        return this.opSelect(p);
       case 'update':
-        return this.opUpdate(op);
+        return this.opUpdate(p);
       case 'mutate':
-        return this.opMutate(op);
+        return this.opMutate(p);
       case 'delete':
-        return this.opDelete(op);
+        return this.opDelete(p);
       case 'wait':
-        return this.opWait(op);
-      case 'commit': {
-        const d = requireMember(op, 'durable');
-        if (typeof d !== 'boolean') throw syntaxError(`Type mismatch for member 'durable'.`);
-        if (d) this.durable = true;
-        return {};
-      }
+        return this.opWait(p);
+      case 'commit':
+        return this.opCommit(p);
       case 'abort':
-        throw new OvsdbError('aborted', 'Aborted by request.');
-      case 'comment': {
-        const c = requireMember(op, 'comment');
-        if (typeof c !== 'string') throw syntaxError(`Type mismatch for member 'comment'.`);
-        this.comment.push(c);
-        return {};
-      }
-      case 'assert': {
-        const lock = requireMember(op, 'lock');
-        if (typeof lock !== 'string') throw syntaxError(`Type mismatch for member 'lock'.`);
-        if (!this.opts.ownsLock?.(lock)) throw new OvsdbError('not owner', `Asserted lock ${lock} not acquired.`);
-        return {};
-      }
+        throw new OvsdbError('aborted', 'aborted by request');
+      case 'comment':
+        return this.opComment(p);
+      case 'assert':
+        return this.opAssert(p);
       default:
-        throw syntaxError(`No operation named ${typeof name === 'string' ? name : JSON.stringify(name)}.`);
+        p.raise(`No operation "${name}"`);
+        return undefined;
     }
   }
 
-  private opInsert(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const ts = td.schema;
-    let uuid: string;
-    const explicit = op['uuid'];
-    const uuidName = op['uuid-name'];
-    if (uuidName !== undefined && (typeof uuidName !== 'string' || !/^[_a-zA-Z][_a-zA-Z0-9]*$/.test(uuidName))) {
-      throw syntaxError(`Type mismatch for member 'uuid-name'.`);
-    }
+  private opInsert(p: OpParser): unknown {
+    const td = this.table(p);
+    const explicit = p.member('uuid', 'string', true);
+    const uuidName = p.member('uuid-name', 'id', true);
+    const rowJ = p.member('row', 'object');
+    p.check();
+    const ts = td!.schema;
+    let uuid = '';
     if (explicit !== undefined) {
-      const parsed = parseDatum(explicit, { key: { type: 'uuid' }, min: 1, max: 1 });
-      uuid = parsed[0] as string;
+      if (!UUID_RE.test(explicit)) throw syntaxError('bad uuid');
+      uuid = explicit.toLowerCase();
       if (this.rows.has(uuid) || this.db.rowTable.has(uuid)) {
         throw new OvsdbError(
           'duplicate uuid',
-          `This UUID would duplicate a UUID already present within the table or deleted within the same transaction.`,
+          'This UUID would duplicate a UUID already present within the table or deleted within the same transaction.',
         );
       }
-    } else {
-      uuid = '';
     }
-    if (typeof uuidName === 'string') {
-      const s = this.symbols.get(uuidName);
-      if (s?.defined) throw new OvsdbError('duplicate uuid-name', `This "uuid-name" appeared on an earlier "insert" operation.`);
-      if (s) {
-        if (explicit !== undefined && s.uuid !== uuid) {
-          throw syntaxError(`uuid-name "${uuidName}" was referenced before its insert, which also names an explicit uuid`);
-        }
-        uuid = s.uuid;
-        s.defined = true;
-      } else {
-        if (uuid === '') uuid = randomUUID();
-        this.symbols.set(uuidName, { uuid, defined: true });
-      }
-    } else if (uuid === '') {
+    if (uuidName !== undefined) {
+      let s = this.symbols.get(uuidName);
+      if (!s) this.symbols.set(uuidName, (s = { uuid: randomUUID(), defined: false }));
+      if (s.defined) throw new OvsdbError('duplicate uuid-name', 'This "uuid-name" appeared on an earlier "insert" operation.');
+      // An explicit uuid wins; references parsed earlier keep the name's old UUID (ovsdb-server does the same).
+      if (explicit !== undefined) s.uuid = uuid;
+      else uuid = s.uuid;
+      s.defined = true;
+    } else if (explicit === undefined) {
       uuid = randomUUID();
     }
-    const given = this.parseRow(ts, op['row'] ?? {}, false);
+    const given = this.parseRow(ts, rowJ!, false);
     const values: Datum[] = ts.columnList.map((c) => given.get(c) ?? defaultDatum(c.type));
-    this.rows.set(uuid, { table: td, old: null, new: { uuid, values } });
+    // Defaults must satisfy the column's constraints too (an enum without "", a minInteger above 0, …).
+    for (const c of ts.columnList) {
+      const d = values[c.index]!;
+      if (d.length !== 1) continue;
+      if (c.isMap) {
+        checkAtomConstraints((d[0] as Pair)[0], c.type.key);
+        checkAtomConstraints((d[0] as Pair)[1], c.type.value!);
+      } else {
+        checkAtomConstraints(d[0] as Atom, c.type.key);
+      }
+    }
+    this.rows.set(uuid, { table: td!, old: null, new: { uuid, values } });
     return { uuid: ['uuid', uuid] };
   }
 
-  private where(td: TableData, op: Record<string, unknown>): Condition {
-    return parseCondition(td.schema, requireMember(op, 'where'), this);
+  private opSelect(p: OpParser): unknown {
+    const td = this.table(p);
+    const where = p.member('where', 'array');
+    const columnsJ = p.member('columns', 'array', true);
+    const sortJ = p.member('sort', 'array', true);
+    p.check();
+    const ts = td!.schema;
+    const cond = parseCondition(ts, where, this);
+    const cols = this.columnSet(ts, columnsJ);
+    const sort = sortJ === undefined ? [] : this.columnSet(ts, sortJ);
+    let rows = this.matching(td!, cond);
+    // Like ovsdb-server, the result has no duplicate rows unless _uuid is among the columns.
+    if (!cols.some((c) => c.index === -1)) {
+      const seen = new Set<string>();
+      rows = rows.filter((r) => {
+        const k = JSON.stringify(cols.map((c) => rowValue(r as Row, c.index)));
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+    }
+    if (sort.length > 0) {
+      rows.sort((a, b) => {
+        for (const c of sort) {
+          const x = compareDatums(rowValue(a as Row, c.index), rowValue(b as Row, c.index), c.type.value !== undefined);
+          if (x !== 0) return x;
+        }
+        return 0;
+      });
+    }
+    return { rows: rows.map((r) => rowToJson(r, cols)) };
   }
 
-  private opSelect(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const cond = this.where(td, op);
-    const cols = this.selectColumns(td.schema, op['columns']);
-    const rows = this.matching(td, cond).map((r) => rowToJson(r, cols));
-    return { rows };
-  }
-
-  private selectColumns(ts: TableSchema, j: unknown): ColumnRef[] {
-    if (j === undefined) return allColumns(ts);
-    if (!Array.isArray(j)) throw syntaxError(`Type mismatch for member 'columns'.`);
-    return j.map((name) => {
-      if (typeof name !== 'string') throw syntaxError(`Type mismatch for member 'columns'.`);
-      const c = columnTypeOf(ts, name);
-      if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
-      return { name, index: c.index, type: c.type };
-    });
-  }
-
-  private opUpdate(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const cond = this.where(td, op);
-    const row = this.parseRow(td.schema, requireMember(op, 'row'), true);
-    const matched = this.matching(td, cond);
+  private opUpdate(p: OpParser): unknown {
+    const td = this.table(p);
+    const where = p.member('where', 'array');
+    const rowJ = p.member('row', 'object');
+    p.check();
+    const row = this.parseRow(td!.schema, rowJ!, true);
+    const cond = parseCondition(td!.schema, where, this);
+    const matched = this.matching(td!, cond);
     for (const r of matched) {
-      const tr = this.modifiable(td, r.uuid);
+      const tr = this.modifiable(td!, r.uuid);
       for (const [c, d] of row) tr.new!.values[c.index] = d;
     }
     return { count: matched.length };
   }
 
-  private opMutate(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const ts = td.schema;
-    const cond = this.where(td, op);
-    const mj = requireMember(op, 'mutations');
-    if (!Array.isArray(mj)) throw syntaxError(`Type mismatch for member 'mutations'.`);
-    const mutations = mj.map((m) => this.parseMutation(ts, m));
-    const matched = this.matching(td, cond);
+  private opMutate(p: OpParser): unknown {
+    const td = this.table(p);
+    const where = p.member('where', 'array');
+    const mj = p.member('mutations', 'array');
+    p.check();
+    const ts = td!.schema;
+    const mutations = mj!.map((m) => this.parseMutation(ts, m));
+    const cond = parseCondition(ts, where, this);
+    const matched = this.matching(td!, cond);
     for (const r of matched) {
-      const tr = this.modifiable(td, r.uuid);
-      const values = tr.new!.values;
+      const values = this.modifiable(td!, r.uuid).new!.values;
       for (const m of mutations) values[m.column.index] = applyMutation(m, values[m.column.index]!);
     }
     return { count: matched.length };
@@ -332,13 +483,17 @@ export class Transaction implements UuidNamer {
 
   private parseMutation(ts: TableSchema, j: unknown): Mutation {
     if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
-      throw syntaxError(`Parse error in mutation ${JSON.stringify(j)}`);
+      throw syntaxError('Parse error in mutation.');
     }
     const [name, mutator, argJ] = j as [string, string, unknown];
-    if (name === '_uuid' || name === '_version') throw constraintViolation(`Cannot mutate column ${name} in table ${ts.name}.`);
-    const column = this.column(ts, name);
+    if (name === '_uuid' || name === '_version') throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
+    const column = ts.columns.get(name);
+    if (!column) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
     if (!column.mutable) throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
     const t = column.type;
+    const scalar = t.value === undefined && t.min === 1 && t.max === 1;
+    const mismatch = (): OvsdbError =>
+      syntaxError(`Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(t)}.`);
     switch (mutator) {
       case '+=':
       case '-=':
@@ -346,31 +501,36 @@ export class Transaction implements UuidNamer {
       case '/=':
       case '%=': {
         const kt = t.key.type;
-        if (t.value !== undefined || (kt !== 'integer' && kt !== 'real') || (mutator === '%=' && kt !== 'integer')) {
-          throw constraintViolation(`Type mismatch: "${mutator}" mutator may not be applied to column ${name} of this type.`);
-        }
-        const arg = parseDatum(argJ, { key: { type: kt }, min: 1, max: 1 })[0] as number;
-        return { column, mutator, arg: [arg] };
+        if (t.value !== undefined || (kt !== 'integer' && kt !== 'real') || (mutator === '%=' && kt !== 'integer')) throw mismatch();
+        // The operand is checked against the atomic type only; the column's constraints apply to results.
+        const arg = parseDatum(argJ, { key: { type: kt }, min: 1, max: 1 }, this);
+        return { column, mutator, arg };
       }
       case 'insert':
       case 'delete': {
-        const relaxed: ColumnType = { ...t, min: 0, max: Infinity };
-        if (mutator === 'delete' && t.value !== undefined && !(Array.isArray(argJ) && argJ[0] === 'map')) {
-          const keys = parseDatum(argJ, { key: t.key, min: 0, max: Infinity }, this, true);
-          return { column, mutator, arg: keys, keySet: true };
+        if (scalar) throw mismatch();
+        // "insert" operands may have up to the column's max elements, "delete" operands any number.
+        const argType: ColumnType = { ...t, min: 0, max: mutator === 'delete' ? Infinity : t.max };
+        try {
+          return { column, mutator, arg: parseDatum(argJ, argType, this) };
+        } catch (e) {
+          if (mutator !== 'delete' || t.value === undefined) throw e;
         }
-        return { column, mutator, arg: parseDatum(argJ, relaxed, this, true) };
+        // A map's "delete" also takes a set of keys.
+        return { column, mutator, arg: parseDatum(argJ, { key: t.key, min: 0, max: Infinity }, this), keySet: true };
       }
       default:
-        throw syntaxError(`Unknown mutator "${mutator}".`);
+        throw new OvsdbError('unknown mutator', `No mutator named ${mutator}.`);
     }
   }
 
-  private opDelete(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const cond = this.where(td, op);
-    const matched = this.matching(td, cond);
-    for (const r of matched) this.deleteRow(td, r.uuid);
+  private opDelete(p: OpParser): unknown {
+    const where = p.member('where', 'array');
+    const td = this.table(p);
+    p.check();
+    const cond = parseCondition(td!.schema, where, this);
+    const matched = this.matching(td!, cond);
+    for (const r of matched) this.deleteRow(td!, r.uuid);
     return { count: matched.length };
   }
 
@@ -384,56 +544,116 @@ export class Transaction implements UuidNamer {
     }
   }
 
-  private opWait(op: Record<string, unknown>): unknown {
-    const td = this.table(requireMember(op, 'table'));
-    const ts = td.schema;
-    const cond = this.where(td, op);
-    // ovsdb-server treats a missing "columns" as all columns.
-    const cols = this.selectColumns(ts, op['columns']);
-    const until = requireMember(op, 'until');
-    if (until !== '==' && until !== '!=') throw syntaxError(`"until" must be "==" or "!="`);
-    const rowsJ = requireMember(op, 'rows');
-    if (!Array.isArray(rowsJ)) throw syntaxError(`Type mismatch for member 'rows'.`);
-    const expected = rowsJ.map((rj) => {
-      if (!isObject(rj)) throw syntaxError(`"rows" must be an array of objects`);
-      return cols.map((c) => {
-        const v = rj[c.name];
-        if (v === undefined) throw syntaxError(`row is missing column ${c.name} named in "columns"`);
-        return parseDatum(v, c.type, this);
-      });
-    });
-    let timeout = Infinity;
-    if (op['timeout'] !== undefined) {
-      const t = op['timeout'];
-      if (typeof t !== 'number' || t < 0) throw syntaxError(`Type mismatch for member 'timeout'.`);
-      timeout = t;
+  /**
+   * "wait": compares the set of matching rows, projected on "columns", with the set "rows"
+   * (duplicates collapse on both sides; columns a row omits take their defaults), as ovsdb-server does.
+   */
+  private opWait(p: OpParser): unknown {
+    const timeout = p.member('timeout', 'integer', true);
+    const where = p.member('where', 'array');
+    const columnsJ = p.member('columns', 'array', true);
+    const until = p.member('until', 'string');
+    const rowsJ = p.member('rows', 'array');
+    const td = this.table(p);
+    p.check();
+    const ts = td!.schema;
+    const cond = parseCondition(ts, where, this);
+    const cols = this.columnSet(ts, columnsJ);
+    if (timeout !== undefined && timeout < 0) throw syntaxError('timeout must be nonnegative');
+    if (until !== '==' && until !== '!=') throw syntaxError('"until" must be "==" or "!="');
+    const key = (values: readonly Datum[]): string => JSON.stringify(values);
+    const expected = new Set<string>();
+    for (const rj of rowsJ!) {
+      if (!isObject(rj)) throw syntaxError('row must be JSON object');
+      const given = this.parseRow(ts, rj, false);
+      const uuidJ = rj['_uuid'];
+      const versionJ = rj['_version'];
+      expected.add(
+        key(
+          cols.map((c) => {
+            if (c.index === -1) return uuidJ === undefined ? [ZERO_UUID] : parseDatum(uuidJ, UUID_TYPE, this);
+            if (c.index === -2) return versionJ === undefined ? [ZERO_UUID] : parseDatum(versionJ, UUID_TYPE, this);
+            const col = ts.columnList[c.index]!;
+            return given.get(col) ?? defaultDatum(col.type);
+          }),
+        ),
+      );
     }
-    const actual = this.matching(td, cond).map((r) => cols.map((c) => rowValue(r as Row, c.index)));
-    const same = sameRowMultiset(actual, expected, cols);
-    const satisfied = until === '==' ? same : !same;
-    if (satisfied) return {};
-    if (timeout === 0) throw new OvsdbError('timed out', `"where" clause test failed`);
-    throw new BlockedWait(timeout);
+    const actual = new Set<string>();
+    let equal = true;
+    for (const r of this.matching(td!, cond)) {
+      const k = key(cols.map((c) => rowValue(r as Row, c.index)));
+      if (!expected.has(k)) {
+        equal = false;
+        break;
+      }
+      actual.add(k);
+    }
+    if (equal) equal = actual.size === expected.size;
+    if ((until === '==') === equal) return {};
+    const elapsed = this.opts.elapsedMs ?? 0;
+    if (timeout !== undefined && elapsed >= timeout) {
+      throw new OvsdbError('timed out', elapsed > 0 ? `"wait" timed out after ${elapsed} ms` : '"where" clause test failed');
+    }
+    throw new BlockedWait(timeout === undefined ? Infinity : timeout - elapsed);
+  }
+
+  private opCommit(p: OpParser): unknown {
+    const d = p.member('durable', 'boolean');
+    if (d) this.durable = true;
+    return {};
+  }
+
+  private opComment(p: OpParser): unknown {
+    const c = p.member('comment', 'string');
+    if (c !== undefined) this.comment.push(c);
+    return {};
+  }
+
+  private opAssert(p: OpParser): unknown {
+    const lock = p.member('lock', 'id');
+    if (lock === undefined) return {};
+    if (!this.opts.ownsLock?.(lock)) throw new OvsdbError('not owner', `Asserted lock ${lock} not held.`);
+    return {};
   }
 
   // --- commit ----------------------------------------------------------------------------
 
+  /**
+   * Checks the transaction's result and applies it, in ovsdb-server's order: strong-reference
+   * integrity (new references must resolve in their refTable; deleted rows must be unreferenced),
+   * garbage collection of unreferenced non-root rows, maxRows, weak-reference cleanup, unique
+   * indexes. A row's references to itself never count.
+   */
   private commit(): Commit | null {
-    this.collectGarbageAndCheckRefs();
+    const delta = this.countStrongRefChanges();
+    const refsOf = (t: string): number => (this.db.strongRefs.get(t) ?? 0) + (delta.get(t) ?? 0);
+    for (const [uuid, tr] of this.rows) {
+      if (tr.old && !tr.new) {
+        const n = refsOf(uuid);
+        if (n > 0) {
+          throw new OvsdbError(
+            'referential integrity violation',
+            `cannot delete ${tr.table.schema.name} row ${uuid} because of ${n} remaining reference(s)`,
+          );
+        }
+      }
+    }
+    this.collectGarbage(delta, refsOf);
+    this.checkMaxRows();
+    this.removeDanglingWeakRefs();
     const changes = new Map<string, Map<string, RowChange>>();
     for (const [uuid, tr] of this.rows) {
       let newRow: Row | null = null;
       if (tr.new) {
-        if (tr.old && tr.old.values.every((d, i) => datumsEqual(d, tr.new!.values[i]!, tr.table.schema.columnList[i]!.isMap))) {
-          continue; // modified to identical values: not a change
-        }
+        if (tr.old && rowUnchanged(tr)) continue; // modified to identical values: not a change
         newRow = { uuid, version: randomUUID(), values: tr.new.values };
       }
       let t = changes.get(tr.table.schema.name);
       if (!t) changes.set(tr.table.schema.name, (t = new Map()));
       t.set(uuid, { old: tr.old, new: newRow });
     }
-    this.checkIndexesAndMaxRows(changes);
+    this.checkIndexes(changes);
     if (changes.size === 0) return null;
     const commit: Commit = {
       changes,
@@ -446,76 +666,77 @@ export class Transaction implements UuidNamer {
   }
 
   /**
-   * Reference integrity at commit: new strong references must point at existing rows; a
-   * deleted row may not keep strong references; non-root rows left unreferenced are deleted
-   * (cascading); weak references to rows that are gone are removed from their referrers.
+   * Per-row change in inbound strong references. References a changed column adds must point at
+   * an existing row of the column's refTable.
    */
-  private collectGarbageAndCheckRefs(): void {
+  private countStrongRefChanges(): Map<string, number> {
     const delta = new Map<string, number>();
-    const strong: string[] = [];
-    const weak: string[] = [];
     const bump = (t: string, d: number): void => {
       delta.set(t, (delta.get(t) ?? 0) + d);
     };
-    const countRefs = (tr: TxnRow, sign: number, checkExists: boolean): void => {
-      const ts = tr.table.schema;
-      if (ts.refColumns.length === 0) return;
-      const values = sign > 0 ? tr.new!.values : tr.old!.values;
-      strong.length = 0;
-      weak.length = 0;
-      rowRefs(ts, values, strong, weak);
-      for (const t of strong) {
-        if (checkExists && !this.exists(t)) {
-          const col = findRefColumn(ts, values, t);
-          throw new OvsdbError(
-            'referential integrity violation',
-            `Table ${ts.name} column ${col} row ${tr.new!.uuid} references nonexistent row ${t} in table ${refTableOf(ts, col)}.`,
-          );
+    for (const [uuid, tr] of this.rows) {
+      for (const c of tr.table.schema.refColumns) {
+        const kStrong = c.type.key.refTable !== undefined && c.type.key.refType === 'strong';
+        const vStrong = c.type.value?.refTable !== undefined && c.type.value.refType === 'strong';
+        if (!kStrong && !vStrong) continue;
+        const oldD: Datum = tr.old ? tr.old.values[c.index]! : [];
+        const newD: Datum = tr.new ? tr.new.values[c.index]! : [];
+        const { added, removed } = addedRemoved(oldD, newD, c.isMap);
+        const own = tr.table.schema.name;
+        for (const [ref, refTable] of strongRefsIn(c, removed)) if (ref !== uuid || refTable !== own) bump(ref, -1);
+        for (const [ref, refTable] of strongRefsIn(c, added)) {
+          // A row's references to itself don't count. (ovsdb-server skips them even in a column
+          // whose refTable is another table, leaving a dangling reference; we reject that.)
+          if (ref === uuid && refTable === own) continue;
+          if (!this.existsIn(refTable, ref)) {
+            throw new OvsdbError(
+              'referential integrity violation',
+              `Table ${tr.table.schema.name} column ${c.name} row ${uuid} references nonexistent row ${ref} in table ${refTable}.`,
+            );
+          }
+          bump(ref, 1);
         }
-        bump(t, sign);
       }
-    };
-    // Strong reference deltas from every changed row; new strong refs must resolve.
-    for (const tr of this.rows.values()) {
-      if (tr.old) countRefs(tr, -1, false);
-      if (tr.new) countRefs(tr, 1, true);
     }
-    // Garbage-collect unreferenced non-root rows, cascading; reject deleting referenced rows.
+    return delta;
+  }
+
+  /** Deletes non-root rows left with no strong references, cascading through their own references. */
+  private collectGarbage(delta: Map<string, number>, refsOf: (t: string) => number): void {
     const work: string[] = [];
     for (const [uuid, tr] of this.rows) if (!tr.table.schema.isRoot && tr.new) work.push(uuid);
     for (const t of delta.keys()) work.push(t);
-    const refsOf = (t: string): number => (this.db.strongRefs.get(t) ?? 0) + (delta.get(t) ?? 0);
     while (work.length > 0) {
       const uuid = work.pop()!;
       const td = this.exists(uuid);
-      if (!td || td.schema.isRoot) continue;
-      if (refsOf(uuid) > 0) continue;
-      // Unreferenced non-root row: delete it and drop its outgoing strong refs.
-      const tr = this.rows.get(uuid);
-      const values = tr ? tr.new!.values : td.rows.get(uuid)!.values;
+      if (!td || td.schema.isRoot || refsOf(uuid) > 0) continue;
+      const values = this.current(td, uuid)!.values;
       this.deleteRow(td, uuid);
-      strong.length = 0;
-      weak.length = 0;
-      rowRefs(td.schema, values, strong, weak);
-      for (const t of strong) {
-        bump(t, -1);
-        work.push(t);
-      }
-    }
-    for (const [uuid, tr] of this.rows) {
-      if (tr.new === null && tr.old !== null) {
-        const n = refsOf(uuid);
-        if (n > 0) {
-          throw new OvsdbError(
-            'referential integrity violation',
-            `cannot delete ${tr.table.schema.name} row ${uuid} because of ${n} remaining reference(s)`,
-          );
+      for (const c of td.schema.refColumns) {
+        for (const [ref] of strongRefsIn(c, values[c.index]!)) {
+          if (ref === uuid) continue;
+          delta.set(ref, (delta.get(ref) ?? 0) - 1);
+          work.push(ref);
         }
       }
     }
-    this.removeDanglingWeakRefs();
   }
 
+  private checkMaxRows(): void {
+    const counts = new Map<TableData, number>();
+    for (const tr of this.rows.values()) {
+      const d = (tr.new ? 1 : 0) - (tr.old ? 1 : 0);
+      counts.set(tr.table, (counts.get(tr.table) ?? tr.table.rows.size) + d);
+    }
+    for (const [td, n] of counts) {
+      const max = td.schema.maxRows;
+      if (max !== undefined && n > max) {
+        throw constraintViolation(`transaction causes "${td.schema.name}" table to contain ${n} rows, greater than the schema-defined limit of ${max} row(s)`);
+      }
+    }
+  }
+
+  /** Removes weak references to rows that do not exist (in the column's refTable) after this transaction. */
   private removeDanglingWeakRefs(): void {
     // Rows that may hold dangling weak refs: changed rows of this txn, and committed referrers of deleted rows.
     const suspects = new Set<string>();
@@ -530,41 +751,40 @@ export class Transaction implements UuidNamer {
       const cur = this.current(td, uuid)!;
       let tr: TxnRow | undefined;
       for (const c of ts.refColumns) {
+        const k = c.type.key;
+        const v = c.type.value;
+        const kWeak = k.refTable !== undefined && k.refType === 'weak' ? k.refTable : undefined;
+        const vWeak = v?.refTable !== undefined && v.refType === 'weak' ? v.refTable : undefined;
+        if (kWeak === undefined && vWeak === undefined) continue;
         const d = cur.values[c.index]!;
-        const kWeak = c.type.key.refType === 'weak';
-        const vWeak = c.type.value?.refType === 'weak';
-        if (!kWeak && !vWeak) continue;
-        let kept: Datum;
-        if (c.type.value === undefined) {
-          kept = (d as SetDatum).filter((a) => this.exists(a as string) !== undefined);
-        } else {
-          kept = (d as MapDatum).filter(
-            (p) => (!kWeak || this.exists(p[0] as string) !== undefined) && (!vWeak || this.exists(p[1] as string) !== undefined),
-          );
-        }
+        let zero = false;
+        const live = (table: string | undefined, a: Atom): boolean => {
+          if (table === undefined || this.existsIn(table, a as string)) return true;
+          if (a === ZERO_UUID) zero = true;
+          return false;
+        };
+        const kept: Datum = c.isMap
+          ? (d as MapDatum).filter((p) => live(kWeak, p[0]) && live(vWeak, p[1]))
+          : (d as SetDatum).filter((a) => live(kWeak, a));
         if (kept.length === d.length) continue;
+        tr ??= this.modifiable(td, uuid);
         if (kept.length < c.type.min) {
+          const inserted = tr.old === null;
           throw constraintViolation(
-            `Deletion of ${d.length - kept.length} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${ts.name}" row ${uuid} caused this column to become empty, but constraints on this column disallow an empty column.`,
+            zero && inserted
+              ? `Weak reference column "${c.name}" in "${ts.name}" row ${uuid} (inserted within this transaction) contained all-zeros UUID (probably as the default value for this column) but deleting this value caused a constraint volation because this column is not allowed to be empty.`
+              : `Deletion of ${d.length - kept.length} weak reference(s) to deleted (or never-existing) rows from column "${c.name}" in "${ts.name}" row ${uuid} ${inserted ? '(inserted within this transaction) ' : ''}caused this column to become empty, but constraints on this column disallow an empty column.`,
           );
         }
-        tr ??= this.modifiable(td, uuid);
         tr.new!.values[c.index] = kept;
       }
     }
   }
 
-  private checkIndexesAndMaxRows(changes: Map<string, Map<string, RowChange>>): void {
+  private checkIndexes(changes: Map<string, Map<string, RowChange>>): void {
     for (const [tname, rows] of changes) {
       const td = this.db.table(tname);
       const ts = td.schema;
-      if (ts.maxRows !== undefined) {
-        let n = td.rows.size;
-        for (const ch of rows.values()) n += (ch.new ? 1 : 0) - (ch.old ? 1 : 0);
-        if (n > ts.maxRows) {
-          throw constraintViolation(`Transaction causes "${ts.name}" table to contain ${n} rows, greater than the schema-defined limit of ${ts.maxRows} row(s).`);
-        }
-      }
       ts.indexes.forEach((ix, i) => {
         const committed = td.indexes[i]!;
         const seen = new Map<string, string>();
@@ -574,19 +794,79 @@ export class Transaction implements UuidNamer {
           const inTxn = seen.get(k);
           const before = committed.get(k);
           const holder = inTxn ?? (before !== undefined && before !== uuid && !rows.has(before) ? before : undefined);
-          if (holder !== undefined) {
-            const cols = ix.map((c) => `"${c.name}"`).join(', ');
-            const vals = ix.map((c) => JSON.stringify(datumToJson(ch.new!.values[c.index]!, c.type))).join(', ');
-            const first = inTxn !== undefined ? 'was inserted or modified by this transaction' : 'existed in the database before this transaction and was not modified by the transaction';
-            throw constraintViolation(
-              `Transaction causes multiple rows in "${ts.name}" table to have identical values (${vals}) for index on column${ix.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${holder}, ${first}.  Second row, with UUID ${uuid}, was inserted or modified by this transaction.`,
-            );
-          }
+          if (holder !== undefined) throw duplicateIndexError(ts, ix, rows, holder, uuid, ch.new.values);
           seen.set(k, uuid);
         }
       });
     }
   }
+}
+
+function rowUnchanged(tr: TxnRow): boolean {
+  const cols = tr.table.schema.columnList;
+  return tr.old!.values.every((d, i) => datumsEqual(d, tr.new!.values[i]!, cols[i]!.isMap));
+}
+
+/** Elements (set atoms or map pairs) of `newD` not in `oldD`, and of `oldD` not in `newD`. */
+function addedRemoved(oldD: Datum, newD: Datum, isMap: boolean): { added: Datum; removed: Datum } {
+  if (oldD.length === 0 || newD.length === 0) return { added: newD, removed: oldD };
+  if (isMap) {
+    const has = (d: MapDatum, p: Pair): boolean => {
+      const i = findKey(d, p[0]);
+      return i >= 0 && compareAtoms(d[i]![1], p[1]) === 0;
+    };
+    return {
+      added: (newD as MapDatum).filter((p) => !has(oldD as MapDatum, p)),
+      removed: (oldD as MapDatum).filter((p) => !has(newD as MapDatum, p)),
+    };
+  }
+  return {
+    added: (newD as SetDatum).filter((a) => !setContains(oldD as SetDatum, a)),
+    removed: (oldD as SetDatum).filter((a) => !setContains(newD as SetDatum, a)),
+  };
+}
+
+/** The strong references in a datum of column `c`, each with the table it must point into. */
+function strongRefsIn(c: ColumnSchema, d: Datum): [string, string][] {
+  const out: [string, string][] = [];
+  const k = c.type.key;
+  const v = c.type.value;
+  const kTable = k.refTable !== undefined && k.refType === 'strong' ? k.refTable : undefined;
+  const vTable = v?.refTable !== undefined && v.refType === 'strong' ? v.refTable : undefined;
+  if (kTable === undefined && vTable === undefined) return out;
+  if (!c.isMap) {
+    for (const a of d as SetDatum) out.push([a as string, kTable!]);
+  } else {
+    for (const p of d as MapDatum) {
+      if (kTable !== undefined) out.push([p[0] as string, kTable]);
+      if (vTable !== undefined) out.push([p[1] as string, vTable]);
+    }
+  }
+  return out;
+}
+
+function duplicateIndexError(
+  ts: TableSchema,
+  ix: readonly ColumnSchema[],
+  rows: ReadonlyMap<string, RowChange>,
+  first: string,
+  second: string,
+  values: readonly Datum[],
+): OvsdbError {
+  const indexValues = (v: readonly Datum[]): string => ix.map((c) => datumToString(v[c.index]!, c.type)).join(', ');
+  const describe = (uuid: string): string => {
+    const ch = rows.get(uuid);
+    if (!ch) return 'existed in the database before this transaction and was not modified by the transaction.';
+    if (!ch.old) return 'was inserted by this transaction.';
+    if (ix.every((c) => datumsEqual(ch.old!.values[c.index]!, ch.new!.values[c.index]!, c.isMap))) {
+      return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index.";
+    }
+    return `had the following index values before the transaction: ${indexValues(ch.old.values)}.`;
+  };
+  const cols = ix.map((c) => `"${c.name}"`).join(', ');
+  return constraintViolation(
+    `Transaction causes multiple rows in "${ts.name}" table to have identical values (${indexValues(values)}) for index on column${ix.length > 1 ? 's' : ''} ${cols}.  First row, with UUID ${first}, ${describe(first)}  Second row, with UUID ${second}, ${describe(second)}`,
+  );
 }
 
 class BlockedWait {
@@ -611,36 +891,6 @@ function rowToJson(r: { uuid: string; version: string; values: readonly Datum[] 
   const o: Record<string, unknown> = {};
   for (const c of cols) o[c.name] = datumToJson(rowValue(r as Row, c.index), c.type);
   return o;
-}
-
-function sameRowMultiset(actual: Datum[][], expected: Datum[][], cols: readonly ColumnRef[]): boolean {
-  if (actual.length !== expected.length) return false;
-  const used = new Array<boolean>(expected.length).fill(false);
-  outer: for (const a of actual) {
-    for (let i = 0; i < expected.length; i++) {
-      if (used[i]) continue;
-      if (cols.every((c, k) => datumsEqual(a[k]!, expected[i]![k]!, c.type.value !== undefined))) {
-        used[i] = true;
-        continue outer;
-      }
-    }
-    return false;
-  }
-  return true;
-}
-
-function findRefColumn(ts: TableSchema, values: readonly Datum[], target: string): string {
-  for (const c of ts.refColumns) {
-    const d = values[c.index]!;
-    const hit = c.type.value === undefined ? (d as SetDatum).includes(target) : (d as MapDatum).some((p) => p[0] === target || p[1] === target);
-    if (hit) return c.name;
-  }
-  return '?';
-}
-
-function refTableOf(ts: TableSchema, col: string): string {
-  const c = ts.columns.get(col);
-  return c?.type.key.refTable ?? c?.type.value?.refTable ?? '?';
 }
 
 interface Mutation {
@@ -673,10 +923,11 @@ function arith(mutator: Mutation['mutator'], a: number, b: number, integer: bool
     default:
       throw new Error('not arithmetic');
   }
-  if (integer ? r < INT_MIN || r > INT_MAX : !Number.isFinite(r)) {
+  // 2 ** 63 - 1 rounds to 2 ** 63 as a double, so the upper bound is checked as >= 2 ** 63.
+  if (integer ? r < INT_MIN || r >= INT_MAX : !Number.isFinite(r)) {
     throw new OvsdbError('range error', `Result of "${mutator}" operation is out of range.`);
   }
-  return r;
+  return integer ? r + 0 : r; // integers have no -0
 }
 
 function applyMutation(m: Mutation, d: Datum): Datum {
@@ -706,14 +957,14 @@ function applyMutation(m: Mutation, d: Datum): Datum {
 }
 
 function errorJson(e: unknown, opIndex?: number, nOps?: number, op?: unknown): Record<string, unknown> {
-  if (e instanceof OvsdbError) {
-    const o: Record<string, unknown> = { error: e.tag };
-    if (e.details !== undefined) {
-      o['details'] = e.tag === 'syntax error' && opIndex !== undefined ? `Parsing ovsdb operation ${opIndex + 1} of ${nOps} failed: ${e.details}` : e.details;
-    }
-    if (e.tag === 'syntax error' && op !== undefined) o['syntax'] = JSON.stringify(op);
+  if (e instanceof OpParseError && opIndex !== undefined && nOps !== undefined) {
+    const o: Record<string, unknown> = {
+      error: e.tag,
+      details: `Parsing ovsdb operation ${opIndex + 1} of ${nOps} failed: ${e.details ?? ''}`,
+    };
+    if (isObject(op)) o['syntax'] = sortedJson(op);
     return o;
   }
+  if (e instanceof OvsdbError) return e.toJSON();
   return { error: 'unknown error', details: e instanceof Error ? e.message : String(e) };
 }
-

@@ -6,8 +6,16 @@
  */
 import { Command, Option } from 'commander';
 import { writeFileSync, unlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   Database,
+  convertDatabase,
+  createDatabaseFile,
+  loadDatabaseFile,
+  openDatabaseFile,
+  parseSchemaText,
+  resolveSchemaPath,
+  writeDatabaseFile,
   OvsdbServer,
   JsonRpcConnection,
   connectStream,
@@ -38,6 +46,28 @@ export async function runDb(args: string[]): Promise<number> {
     .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'off']))
     .action(async (files: string[], o: Record<string, unknown>) => {
       code = await serve(files, o);
+    });
+
+  cmd
+    .command('create')
+    .description('create a database file holding only its schema (like ovsdb-tool create)')
+    .argument('<file>')
+    .argument('<schema>', 'ovn-nb, ovn-sb, vswitch, or a .ovsschema path')
+    .action(async (file: string, schema: string) => {
+      await createDatabaseFile(file, readFileSync(resolveSchemaPath(schema), 'utf8'));
+    });
+
+  cmd
+    .command('convert')
+    .description('convert a database file to a new schema version (like ovsdb-tool convert); the server does this online for "convert" requests')
+    .argument('<file>')
+    .argument('<schema>', 'ovn-nb, ovn-sb, vswitch, or a .ovsschema path')
+    .argument('[target]', 'write the result here instead of replacing <file>')
+    .action(async (file: string, schema: string, target: string | undefined) => {
+      const loaded = await loadDatabaseFile(file);
+      if (loaded.damage) throw new Error(`${file}: ${loaded.damage.reason} at offset ${loaded.damage.offset}; serve it once to recover the file first`);
+      const converted = convertDatabase(loaded.db, parseSchemaText(readFileSync(resolveSchemaPath(schema), 'utf8')));
+      await writeDatabaseFile(target ?? file, converted);
     });
 
   cmd
@@ -78,7 +108,9 @@ async function serve(files: string[], o: Record<string, unknown>): Promise<numbe
       : undefined;
   const server = new OvsdbServer({ tcpProbeIntervalMs: Number(o['probeInterval']), ...(tlsOpts ? { tls: tlsOpts } : {}) });
   for (const f of files) {
-    throw new Error(`${f}: serving database files needs the storage module (in progress); use --in-memory`);
+    const opened = await openDatabaseFile(f);
+    for (const w of opened.warnings) log.warn(w);
+    server.addDatabase(opened.db, opened.storage);
   }
   for (const s of o['inMemory'] as string[]) server.addDatabase(new Database(loadSchema(s)));
   if (server.databases.size === 0) throw new Error('nothing to serve: give database files or --in-memory SCHEMA');
@@ -86,7 +118,6 @@ async function serve(files: string[], o: Record<string, unknown>): Promise<numbe
     const bound = await server.listen(r);
     process.stdout.write(`ovnts db: serving ${[...server.databases.keys()].join(', ')} on ${bound}\n`);
   }
-  log.info(`pid ${process.pid}`);
   const pidfile = o['pidfile'] as string | undefined;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
   await new Promise<void>((resolve) => {

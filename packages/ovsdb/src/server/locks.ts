@@ -9,11 +9,17 @@ export interface LockHolder {
   lockStolen(name: string): void;
 }
 
+interface Waiter {
+  readonly holder: LockHolder;
+  /** Whether it got into the queue by "steal": a stealer that is stolen from leaves the queue. */
+  readonly stole: boolean;
+}
+
 export class LockManager {
-  private readonly queues = new Map<string, LockHolder[]>();
+  private readonly queues = new Map<string, Waiter[]>();
 
   owner(name: string): LockHolder | undefined {
-    return this.queues.get(name)?.[0];
+    return this.queues.get(name)?.[0]?.holder;
   }
 
   owns(holder: LockHolder, name: string): boolean {
@@ -21,35 +27,46 @@ export class LockManager {
   }
 
   has(holder: LockHolder, name: string): boolean {
-    return this.queues.get(name)?.includes(holder) ?? false;
+    return this.queues.get(name)?.some((w) => w.holder === holder) ?? false;
   }
 
   /** Queues `holder` for `name`; returns whether it owns the lock now. */
   lock(holder: LockHolder, name: string): boolean {
     let q = this.queues.get(name);
     if (!q) this.queues.set(name, (q = []));
-    q.push(holder);
-    return q[0] === holder;
+    q.push({ holder, stole: false });
+    return q[0]!.holder === holder;
   }
 
+  /**
+   * Makes `holder` the owner. The previous owner is told and keeps waiting behind the thief,
+   * unless it had itself stolen the lock, in which case it leaves the queue (as in ovsdb-server).
+   */
   steal(holder: LockHolder, name: string): void {
     let q = this.queues.get(name);
     if (!q) this.queues.set(name, (q = []));
     const victim = q[0];
-    const i = q.indexOf(holder);
+    const i = q.findIndex((w) => w.holder === holder);
     if (i >= 0) q.splice(i, 1);
-    q.unshift(holder);
-    if (victim && victim !== holder) victim.lockStolen(name);
+    q.unshift({ holder, stole: true });
+    if (victim && victim.holder !== holder) {
+      if (victim.stole) q.splice(q.indexOf(victim), 1);
+      victim.holder.lockStolen(name);
+    }
   }
 
+  /**
+   * Leaves the queue. Whoever owns the lock afterwards is sent "locked", even when the owner did
+   * not change: ovsdb-server does so, and clients treat it as a no-op.
+   */
   unlock(holder: LockHolder, name: string): void {
     const q = this.queues.get(name);
     if (!q) return;
-    const i = q.indexOf(holder);
+    const i = q.findIndex((w) => w.holder === holder);
     if (i < 0) return;
     q.splice(i, 1);
     if (q.length === 0) this.queues.delete(name);
-    else if (i === 0) q[0]!.lockAcquired(name);
+    else q[0]!.holder.lockAcquired(name);
   }
 
   releaseAll(holder: LockHolder): void {

@@ -33,6 +33,8 @@ export interface ServedDatabase {
   /** Recent commits, oldest first, for monitor_cond_since. */
   history: Commit[];
   historyRows: number;
+  /** Set while an online "convert" swaps the database; transactions wait for it. */
+  converting?: Promise<void>;
 }
 
 export interface TlsFiles {
@@ -107,6 +109,8 @@ export class OvsdbServer {
   constructor(options: ServerOptions = {}) {
     this.options = options;
     this.serverDb = new Database(parseSchema(SERVER_SCHEMA_JSON));
+    // Like ovsdb-server, _Server lists itself.
+    this.publishDatabase(this.serverDb);
   }
 
   addDatabase(db: Database, commitLog?: CommitLog): void {

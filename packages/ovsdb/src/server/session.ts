@@ -5,13 +5,17 @@
  */
 import { OvsdbError } from '../error.js';
 import { Transaction } from '../transaction.js';
-import { schemaToJson } from '../schema.js';
+import { parseSchema, schemaToJson } from '../schema.js';
+import { convertDatabase } from '../convert.js';
+import { FileStorage } from '../storage/file-storage.js';
+import { openDatabaseFile } from '../storage/open.js';
+import { writeDatabaseFile } from '../storage/rewrite.js';
 import type { RowChange } from '../database.js';
-import { evalCondition } from '../condition.js';
+import { evalCondition, parseCondition } from '../condition.js';
 import type { JsonRpcConnection, JsonRpcId, JsonRpcRequest } from '../jsonrpc/connection.js';
 import { logger } from '../log.js';
 import type { LockHolder } from './locks.js';
-import { commitUpdate, groupKey, initialUpdate, parseMonitorRequests, type TableMonitor, type UpdateVersion } from './monitor.js';
+import { MonitorRequestError, commitUpdate, groupKey, initialUpdate, parseMonitorRequests, type TableMonitor, type UpdateVersion } from './monitor.js';
 import type { MonitorGroup, OvsdbServer, ServedDatabase } from './server.js';
 
 const log = logger('ovsdb-server');
@@ -30,6 +34,8 @@ interface BlockedTxn {
   readonly ops: unknown[];
   readonly deadline: number;
   readonly waitIndex: number;
+  /** When the transaction was first received (Date.now()). */
+  readonly submitted: number;
   timer: NodeJS.Timeout | undefined;
   unsubscribe: () => void;
 }
@@ -77,6 +83,12 @@ export class Session implements LockHolder {
 
   private onRequest(req: JsonRpcRequest): void {
     const { method, params, id } = req;
+    if (id === null) {
+      // Notifications: ovsdb-server acts on "cancel" and "set_db_change_aware" and ignores any other.
+      if (method === 'cancel') this.cancel(params);
+      else if (method === 'set_db_change_aware' && params.length === 1 && typeof params[0] === 'boolean') this.dbChangeAware = params[0];
+      return;
+    }
     try {
       switch (method) {
         case 'echo':
@@ -86,11 +98,8 @@ export class Session implements LockHolder {
           this.reply(id, [...this.server.databases.keys(), '_Server']);
           return;
         case 'get_schema': {
-          const name = params[0];
-          if (name === '_Server') return this.reply(id, schemaToJson(this.server.serverDb.schema));
-          const served = typeof name === 'string' ? this.server.databases.get(name) : undefined;
-          if (!served) return this.replyError(id, rpcError('unknown database', `get_schema request specifies unknown database ${String(name)}`, params));
-          this.reply(id, schemaToJson(served.db.schema));
+          const target = this.database('get_schema', params);
+          this.reply(id, schemaToJson(target === 'server' ? this.server.serverDb.schema : target.db.schema));
           return;
         }
         case 'get_server_id':
@@ -100,7 +109,8 @@ export class Session implements LockHolder {
           this.transact(id, params);
           return;
         case 'cancel':
-          this.cancel(params);
+          // "cancel" is a notification; as a request (with an id) ovsdb-server does not know it.
+          this.replyError(id, 'unknown method');
           return;
         case 'monitor':
           this.monitor(id, params, 1);
@@ -123,18 +133,21 @@ export class Session implements LockHolder {
           this.lockMethod(id, method, params);
           return;
         case 'set_db_change_aware':
-          this.dbChangeAware = params[0] === true;
+          if (params.length !== 1 || typeof params[0] !== 'boolean') {
+            return this.replyError(id, rpcError('syntax error', 'set_db_change_aware: true or false parameter expected', params));
+          }
+          this.dbChangeAware = params[0];
           this.reply(id, {});
           return;
         case 'convert':
-          this.replyError(id, rpcError('not supported', 'use "ovnts db convert" on the database file'));
+          void this.convert(id, params);
           return;
         default:
-          if (id !== null) this.replyError(id, 'unknown method');
+          this.replyError(id, 'unknown method');
       }
     } catch (e) {
-      if (id === null) return;
-      if (e instanceof OvsdbError) this.replyError(id, e.toJSON());
+      if (e instanceof RequestError) this.replyError(id, e.error);
+      else if (e instanceof OvsdbError) this.replyError(id, e.toJSON());
       else {
         log.error(`${method}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         this.replyError(id, rpcError('internal error', e instanceof Error ? e.message : String(e)));
@@ -142,40 +155,52 @@ export class Session implements LockHolder {
     }
   }
 
-  private database(method: string, name: unknown, params: unknown): ServedDatabase | 'server' {
+  /** The database a request's params begin with, or a RequestError as ovsdb-server words it. */
+  private database(method: string, params: unknown[]): ServedDatabase | 'server' {
+    const name = params[0];
+    if (typeof name !== 'string') throw new RequestError(rpcError('syntax error', `${method} request params must begin with <db-name>`, params));
     if (name === '_Server') return 'server';
-    const served = typeof name === 'string' ? this.server.databases.get(name) : undefined;
-    if (!served) throw new RequestError(rpcError('unknown database', `${method} request specifies unknown database ${String(name)}`, params));
+    const served = this.server.databases.get(name);
+    if (!served) throw new RequestError(rpcError('unknown database', `${method} request specifies unknown database ${name}`, params));
     return served;
   }
 
   // --- transact --------------------------------------------------------------------------
 
   private transact(id: JsonRpcId, params: unknown[]): void {
-    let target: ServedDatabase | 'server';
-    try {
-      target = this.database('transact', params[0], params);
-    } catch (e) {
-      if (e instanceof RequestError) return this.replyError(id, e.error);
-      throw e;
-    }
+    const target = this.database('transact', params);
+    if (this.blocked.has(JSON.stringify(id))) return this.replyError(id, rpcError('syntax error', 'transact: duplicate request ID', params));
     const ops = params.slice(1);
     if (target === 'server') {
-      const readOnly = ops.every((o) => typeof o === 'object' && o !== null && ['select', 'wait', 'comment', 'assert'].includes(String((o as Record<string, unknown>)['op'])));
-      if (!readOnly) return this.replyError(id, rpcError('not allowed', 'the _Server database is read-only'));
-      const out = new Transaction(this.server.serverDb, { ownsLock: (n) => this.owns(n) }).execute(ops);
-      if (out.kind === 'done') this.reply(id, out.results);
-      else this.reply(id, Transaction.timedOut(ops, out.waitIndex));
+      // _Server is read-only: as in ovsdb-server, the first write fails and the rest is not run.
+      const write = ops.findIndex((o) => typeof o === 'object' && o !== null && ['insert', 'update', 'mutate', 'delete'].includes(String((o as Record<string, unknown>)['op'])));
+      const reads = write < 0 ? ops : ops.slice(0, write);
+      const out = new Transaction(this.server.serverDb, { ownsLock: (n) => this.owns(n) }).execute(reads);
+      const results = out.kind === 'done' ? out.results : Transaction.timedOut(reads, out.waitIndex);
+      if (write >= 0 && !results.some((r) => r === null || (typeof r === 'object' && 'error' in (r as object)))) {
+        const op = String((ops[write] as Record<string, unknown>)['op']);
+        results.push({ error: 'not allowed', details: `${op} operation not allowed on table in reserved database _Server` });
+        for (let i = write + 1; i < ops.length; i++) results.push(null);
+      }
+      this.reply(id, results);
       return;
     }
-    this.runTransaction(id, target, ops);
+    this.runTransaction(id, target, ops, Date.now());
   }
 
-  private runTransaction(id: JsonRpcId, served: ServedDatabase, ops: unknown[], previous?: BlockedTxn): void {
-    const out = new Transaction(served.db, { ownsLock: (n) => this.owns(n) }).execute(ops);
+  private runTransaction(id: JsonRpcId, served: ServedDatabase, ops: unknown[], submitted: number, previous?: BlockedTxn, elapsedMs?: number): void {
+    if (served.converting) {
+      // The database is being swapped for its converted copy: run against the new one.
+      void served.converting.then(() => this.runTransaction(id, served, ops, submitted, previous, elapsedMs));
+      return;
+    }
+    const out = new Transaction(served.db, {
+      ownsLock: (n) => this.owns(n),
+      ...(previous ? { elapsedMs: elapsedMs ?? Date.now() - submitted } : {}),
+    }).execute(ops);
     if (out.kind === 'blocked') {
       if (previous) return; // still waiting; its timer and subscription stay
-      this.block(id, served, ops, out.deadline, out.waitIndex);
+      this.block(id, served, ops, out.deadline, out.waitIndex, submitted);
       return;
     }
     if (previous) this.unblock(previous);
@@ -193,18 +218,23 @@ export class Session implements LockHolder {
     }
   }
 
-  private block(id: JsonRpcId, served: ServedDatabase, ops: unknown[], deadline: number, waitIndex: number): void {
+  private block(id: JsonRpcId, served: ServedDatabase, ops: unknown[], deadline: number, waitIndex: number, submitted: number): void {
     const key = JSON.stringify(id);
-    const b: BlockedTxn = { id, dbName: served.db.name, ops, deadline, waitIndex, timer: undefined, unsubscribe: () => undefined };
+    const b: BlockedTxn = { id, dbName: served.db.name, ops, deadline, waitIndex, submitted, timer: undefined, unsubscribe: () => undefined };
     // Retry after each commit, outside the commit's own call stack.
     b.unsubscribe = served.db.onCommit(() => setImmediate(() => {
-      if (this.blocked.get(key) === b) this.runTransaction(id, served, ops, b);
+      if (this.blocked.get(key) === b) this.runTransaction(id, served, ops, submitted, b);
     }));
     if (deadline !== Infinity) {
       b.timer = setTimeout(() => {
         if (this.blocked.get(key) !== b) return;
-        this.unblock(b);
-        this.reply(id, Transaction.timedOut(ops, waitIndex));
+        // Run it once more at its deadline: the "wait" now fails with "timed out" and the other
+        // operations report what they did (nothing is committed), as in ovsdb-server.
+        this.runTransaction(id, served, ops, submitted, b, deadline - submitted);
+        if (this.blocked.get(key) === b) {
+          this.unblock(b);
+          this.reply(id, Transaction.timedOut(ops, waitIndex));
+        }
       }, Math.max(0, deadline - Date.now()));
     }
     this.blocked.set(key, b);
@@ -217,35 +247,76 @@ export class Session implements LockHolder {
     if (b.timer) clearTimeout(b.timer);
   }
 
+  /**
+   * The "cancel" notification ends a blocked transaction. Like ovsdb-server, it answers with
+   * error "canceled" only a db-change-aware client; any other gets no reply at all.
+   */
   private cancel(params: unknown[]): void {
-    const key = JSON.stringify(params[0] ?? null);
-    const b = this.blocked.get(key);
+    if (params.length !== 1) return;
+    const b = this.blocked.get(JSON.stringify(params[0]));
     if (!b) return;
     this.unblock(b);
-    this.replyError(b.id, rpcError('canceled'));
+    if (this.dbChangeAware) this.replyError(b.id, 'canceled');
+  }
+
+  // --- convert ---------------------------------------------------------------------------
+
+  /** Online schema change: convert the rows, rewrite the file, then swap the database. */
+  private async convert(id: JsonRpcId, params: unknown[]): Promise<void> {
+    let target: ServedDatabase | 'server';
+    try {
+      target = this.database('convert', params);
+    } catch (e) {
+      if (e instanceof RequestError) return this.replyError(id, e.error);
+      throw e;
+    }
+    if (target === 'server') return this.replyError(id, rpcError('not allowed', 'the _Server database cannot be converted'));
+    const served = target;
+    if (served.converting) return this.replyError(id, rpcError('not allowed', `${served.db.name} is already being converted`));
+    let done!: () => void;
+    served.converting = new Promise<void>((r) => (done = r));
+    try {
+      const converted = convertDatabase(served.db, parseSchema(params[1]));
+      if (served.log instanceof FileStorage) {
+        const path = served.log.path;
+        await served.log.close();
+        await writeDatabaseFile(path, converted);
+        const opened = await openDatabaseFile(path);
+        this.server.replaceDatabase(opened.db, opened.storage);
+      } else {
+        this.server.replaceDatabase(converted, served.log);
+      }
+      this.reply(id, {});
+    } catch (e) {
+      this.replyError(id, e instanceof OvsdbError ? e.toJSON() : rpcError('I/O error', e instanceof Error ? e.message : String(e)));
+    } finally {
+      delete served.converting;
+      done();
+    }
   }
 
   // --- monitors --------------------------------------------------------------------------
 
   private monitor(id: JsonRpcId, params: unknown[], version: UpdateVersion): void {
     const method = version === 1 ? 'monitor' : version === 2 ? 'monitor_cond' : 'monitor_cond_since';
-    let target: ServedDatabase | 'server';
-    try {
-      target = this.database(method, params[0], params);
-    } catch (e) {
-      if (e instanceof RequestError) return this.replyError(id, e.error);
-      throw e;
-    }
+    const target = this.database(method, params);
+    // ovsdb-server checks the count for monitor_cond(_since) only (and crashes on a short "monitor").
+    if (version === 1 ? params.length < 3 : params.length !== (version === 3 ? 4 : 3)) throw new MonitorRequestError('invalid parameters', params);
     const db = target === 'server' ? this.server.serverDb : target.db;
-    const idJson = JSON.stringify(params[1] ?? null);
-    if (this.monitors.has(idJson)) return this.replyError(id, rpcError('duplicate monitor ID', undefined, params[1]));
+    if (typeof params[2] !== 'object' || params[2] === null || Array.isArray(params[2])) throw new MonitorRequestError('monitor-requests must be object', params[2]);
+    const idJson = JSON.stringify(params[1]);
+    if (this.monitors.has(idJson)) throw new MonitorRequestError('duplicate monitor ID', params[1]);
     const tables = parseMonitorRequests(db, params[2], version);
     const served: ServedDatabase = target === 'server' ? this.serverServed() : target;
     const group = this.server.monitorGroup(groupKey(db.name, version, tables), served, version, tables);
     let result: unknown;
     if (version === 3) {
-      const since = typeof params[3] === 'string' ? params[3] : undefined;
-      const resumed = since === undefined ? undefined : changesSince(served, since, tables);
+      const since = params[3];
+      if (typeof since !== 'string') throw new MonitorRequestError('last-txn-id must be string', since);
+      if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(since)) {
+        throw new MonitorRequestError('last-txn-id must be UUID format.', since);
+      }
+      const resumed = /^[0-]+$/.test(since) ? undefined : changesSince(served, since.toLowerCase(), tables);
       if (resumed !== undefined) result = [true, db.lastTxnId, resumed];
       else result = [false, db.lastTxnId, initialUpdate(db, tables, 3)];
     } else {
@@ -262,31 +333,41 @@ export class Session implements LockHolder {
   }
 
   private monitorCondChange(id: JsonRpcId, params: unknown[]): void {
-    const oldId = JSON.stringify(params[0] ?? null);
-    const newId = JSON.stringify(params[1] ?? null);
+    if (params.length !== 3) throw new MonitorRequestError('invalid parameters', params);
+    const oldId = JSON.stringify(params[0]);
+    const newId = JSON.stringify(params[1]);
     const m = this.monitors.get(oldId);
-    if (!m) return this.replyError(id, rpcError('unknown monitor', undefined, params[0]));
-    if (m.version === 1) return this.replyError(id, rpcError('syntax error', 'monitor_cond_change is not allowed on a "monitor" monitor'));
-    if (newId !== oldId && this.monitors.has(newId)) return this.replyError(id, rpcError('duplicate monitor ID', undefined, params[1]));
+    if (!m) throw new MonitorRequestError('unknown monitor session', params[0]);
+    if (newId !== oldId && this.monitors.has(newId)) throw new MonitorRequestError('duplicate monitor ID', params[1]);
     const db = m.group.served.db;
     const changes = params[2];
     if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
-      return this.replyError(id, rpcError('syntax error', 'monitor_cond_change requests must be an object'));
+      throw new MonitorRequestError('monitor-cond-change-requests must be object');
     }
     const next = new Map(m.tables);
     for (const [tname, reqJ] of Object.entries(changes as Record<string, unknown>)) {
+      const td = db.tables.get(tname);
+      if (!td) throw new MonitorRequestError(`no table named ${tname}`);
       const old = m.tables.get(tname);
-      if (!old) return this.replyError(id, rpcError('syntax error', `table ${tname} is not monitored`));
-      const reqs = Array.isArray(reqJ) ? reqJ : [reqJ];
-      const merged = reqs.map((r) => {
+      if (!old) throw new MonitorRequestError(`no table named ${tname} in monitor session`);
+      if (!Array.isArray(reqJ)) throw new MonitorRequestError(`table ${tname} no monitor-cond-change JSON array`);
+      let whereJ: unknown;
+      for (const r of reqJ) {
+        if (typeof r !== 'object' || r === null || Array.isArray(r)) throw new MonitorRequestError(`Parsing table ${tname} failed: Object expected.`, r);
         const o = r as Record<string, unknown>;
-        return {
-          columns: o['columns'] ?? old.columns.map((c) => c.name),
-          select: old.select,
-          ...(o['where'] !== undefined ? { where: o['where'] } : old.whereJson !== undefined ? { where: old.whereJson } : {}),
-        };
-      });
-      next.set(tname, parseMonitorRequests(db, { [tname]: merged }, 2).get(tname)!);
+        for (const k of ['columns', 'where']) {
+          if (o[k] !== undefined && !Array.isArray(o[k])) throw new MonitorRequestError(`Parsing table ${tname} failed: Type mismatch for member '${k}'.`, o);
+        }
+        for (const k of Object.keys(o)) {
+          if (k !== 'columns' && k !== 'where') throw new MonitorRequestError(`Parsing table ${tname} failed: Member '${k}' is present but not allowed here.`, o);
+        }
+        if (o['columns'] !== undefined) throw new MonitorRequestError('changing columns is unsupported', o);
+        if (o['where'] !== undefined) whereJ = o['where'];
+      }
+      // A "monitor" (v1) monitor has no condition: ovsdb-server accepts the change and ignores it.
+      if (whereJ !== undefined && m.version !== 1) {
+        next.set(tname, { ...old, where: parseCondition(td.schema, whereJ), whereJson: whereJ });
+      }
     }
     // Rows that enter or leave the new conditions, as one update with the new id.
     const diff: Record<string, unknown> = {};
@@ -311,18 +392,20 @@ export class Session implements LockHolder {
     const group = this.server.monitorGroup(groupKey(db.name, m.version, next), m.group.served, m.version, next);
     group.add(this, newId);
     this.monitors.set(newId, { ...m, idJson: newId, tables: next, group });
-    this.reply(id, {});
+    // As ovsdb-server does, the update for the new conditions goes out before the reply.
     if (Object.keys(diff).length > 0) {
       const method = m.version === 2 ? 'update2' : 'update3';
       const paramsOut = m.version === 2 ? [JSON.parse(newId), diff] : [JSON.parse(newId), db.lastTxnId, diff];
       this.inOrder(undefined, () => this.conn.notify(method, paramsOut));
     }
+    this.reply(id, {});
   }
 
   private monitorCancel(id: JsonRpcId, params: unknown[]): void {
-    const idJson = JSON.stringify(params[0] ?? null);
+    if (params.length !== 1) return this.replyError(id, 'invalid parameters');
+    const idJson = JSON.stringify(params[0]);
     const m = this.monitors.get(idJson);
-    if (!m) return this.replyError(id, rpcError('unknown monitor', undefined, params[0]));
+    if (!m) return this.replyError(id, 'unknown monitor');
     m.group.remove(this, idJson);
     this.monitors.delete(idJson);
     this.reply(id, {});
@@ -351,22 +434,20 @@ export class Session implements LockHolder {
 
   private lockMethod(id: JsonRpcId, method: 'lock' | 'steal' | 'unlock', params: unknown[]): void {
     const name = params[0];
-    if (typeof name !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_.-]*$/.test(name)) {
-      return this.replyError(id, rpcError('syntax error', `invalid lock name ${JSON.stringify(name)}`, params));
+    // ovsdb-server: exactly one param, an <id>.
+    if (params.length !== 1 || typeof name !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) {
+      return this.replyError(id, rpcError('syntax error', `${method} request params must be <id>`, params));
     }
     const locks = this.server.locks;
     if (method === 'unlock') {
-      if (!this.lockNames.has(name)) return this.replyError(id, rpcError('syntax error', `lock ${name} is not held or requested`, params));
+      if (!this.lockNames.has(name)) return this.replyError(id, rpcError('syntax error', 'unlock: "unlock" without "lock" or "steal"', params));
       this.lockNames.delete(name);
       locks.unlock(this, name);
       return this.reply(id, {});
     }
-    if (method === 'lock') {
-      if (this.lockNames.has(name)) return this.replyError(id, rpcError('duplicate lock', `lock ${name} already requested`, params));
-      this.lockNames.add(name);
-      return this.reply(id, { locked: locks.lock(this, name) });
-    }
+    if (this.lockNames.has(name)) return this.replyError(id, rpcError('syntax error', `must issue "unlock" before new "${method}"`, params));
     this.lockNames.add(name);
+    if (method === 'lock') return this.reply(id, { locked: locks.lock(this, name) });
     locks.steal(this, name);
     this.reply(id, { locked: true });
   }
