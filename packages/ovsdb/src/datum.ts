@@ -37,10 +37,20 @@ export function defaultAtom(t: AtomicType): Atom {
   }
 }
 
+/** The empty set/map, shared: datums are never mutated in place. */
+export const EMPTY_DATUM: Datum = Object.freeze([]) as Datum;
+const defaults = new WeakMap<ColumnType, Datum>();
+
+/** A column's default value; one shared, frozen instance per column type (rows share it). */
 export function defaultDatum(t: ColumnType): Datum {
-  if (t.min === 0) return [];
-  const k = defaultAtom(t.key.type);
-  return t.value === undefined ? [k] : [[k, defaultAtom(t.value.type)]];
+  if (t.min === 0) return EMPTY_DATUM;
+  let d = defaults.get(t);
+  if (!d) {
+    const k = defaultAtom(t.key.type);
+    d = Object.freeze(t.value === undefined ? [k] : [Object.freeze([k, defaultAtom(t.value.type)] as const)]) as Datum;
+    defaults.set(t, d);
+  }
+  return d;
 }
 
 const ID_RE = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
@@ -89,7 +99,8 @@ export function formatReal(x: number): string {
 
 /** Whether ovsdb-server quotes a string atom when printing it (ovsdb_atom_to_string). */
 function stringNeedsQuotes(s: string): boolean {
-  if (!/^[A-Za-z_][A-Za-z_.-]*$/.test(s)) return true;
+  // A letter or "_" first, then letters, digits, "_", "-" or "." (ovs-vsctl prints p1 and sw0 bare).
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(s)) return true;
   return s === 'true' || s === 'false' || UUID_RE.test(s);
 }
 

@@ -19,6 +19,7 @@ import {
   datumUnion,
   datumsEqual,
   defaultDatum,
+  EMPTY_DATUM,
   findKey,
   parseDatum,
   setContains,
@@ -679,8 +680,9 @@ export class Transaction implements UuidNamer {
         const kStrong = c.type.key.refTable !== undefined && c.type.key.refType === 'strong';
         const vStrong = c.type.value?.refTable !== undefined && c.type.value.refType === 'strong';
         if (!kStrong && !vStrong) continue;
-        const oldD: Datum = tr.old ? tr.old.values[c.index]! : [];
-        const newD: Datum = tr.new ? tr.new.values[c.index]! : [];
+        const oldD: Datum = tr.old ? tr.old.values[c.index]! : EMPTY_DATUM;
+        const newD: Datum = tr.new ? tr.new.values[c.index]! : EMPTY_DATUM;
+        if (oldD === newD || (oldD.length === 0 && newD.length === 0)) continue;
         const { added, removed } = addedRemoved(oldD, newD, c.isMap);
         const own = tr.table.schema.name;
         for (const [ref, refTable] of strongRefsIn(c, removed)) if (ref !== uuid || refTable !== own) bump(ref, -1);
@@ -757,6 +759,7 @@ export class Transaction implements UuidNamer {
         const vWeak = v?.refTable !== undefined && v.refType === 'weak' ? v.refTable : undefined;
         if (kWeak === undefined && vWeak === undefined) continue;
         const d = cur.values[c.index]!;
+        if (d.length === 0) continue;
         let zero = false;
         const live = (table: string | undefined, a: Atom): boolean => {
           if (table === undefined || this.existsIn(table, a as string)) return true;

@@ -54,6 +54,7 @@ export class Session implements LockHolder {
   private dbChangeAware = false;
   /** Replies are chained so they leave in request order even when commits wait for the log. */
   private replyTail: Promise<void> = Promise.resolve();
+  private queuedReplies = 0;
 
   constructor(
     private readonly server: OvsdbServer,
@@ -66,10 +67,22 @@ export class Session implements LockHolder {
   }
 
   private inOrder(work: Promise<unknown> | unknown, send: (v: unknown) => void): void {
+    // Fast path: nothing queued ahead and nothing to wait for.
+    if (this.queuedReplies === 0 && !(work instanceof Promise)) {
+      send(work);
+      return;
+    }
+    this.queuedReplies++;
     const p = this.replyTail.then(() => work);
     this.replyTail = p.then(
-      (v) => send(v),
-      (e: unknown) => log.error(`reply failed: ${e instanceof Error ? e.message : String(e)}`),
+      (v) => {
+        this.queuedReplies--;
+        send(v);
+      },
+      (e: unknown) => {
+        this.queuedReplies--;
+        log.error(`reply failed: ${e instanceof Error ? e.message : String(e)}`);
+      },
     );
   }
 

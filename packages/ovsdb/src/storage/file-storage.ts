@@ -148,10 +148,9 @@ export class FileStorage implements Storage {
 
   /** Appends queued records a batch at a time: one write and at most one sync per batch. */
   private async pump(): Promise<void> {
-    // Let writes issued in the same tick join the batch; for a sync, also those of this turn
-    // of the event loop, since the sync is what costs.
-    await null;
-    if (this.queue.some((p) => p.durable)) await yieldToLoop();
+    // Let every write of this turn of the event loop join the batch: requests read from many
+    // connections in one poll phase then share one write (and one sync).
+    await yieldToLoop();
     try {
       while (this.queue.length > 0 && !this.paused) {
         const batch = this.queue;
