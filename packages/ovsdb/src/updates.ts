@@ -1,80 +1,93 @@
 /**
  * The diff algebra shared by monitors (update2/update3 "modify"), the file format (records
- * with `_is_diff`) and clients applying updates: the difference between two datums of one
- * column type, and its application.
+ * with `_is_diff`) and clients applying updates, as ovsdb-server computes it:
  *
- * - scalar column (exactly one value): the diff is the new value;
- * - set: the symmetric difference (applying toggles each element);
- * - map: pairs whose key was removed (with the old value), added, or whose value changed
- *   (with the new value); applying removes a key when the pair matches exactly, otherwise
- *   sets it.
+ * - a column holding at most one value (scalar or optional): the diff is the new value, so
+ *   clearing an optional column is `["set", []]`;
+ * - a set: the symmetric difference (applying toggles each element);
+ * - a map: pairs whose key was removed (with the old value), added, or whose value changed
+ *   (with the new value); applying removes a key when the pair matches exactly, replaces its
+ *   value when it differs, and adds a missing key.
  */
 import { compareAtoms, type Atom, type ColumnType } from './schema.js';
-import { findKey, type Datum, type MapDatum, type Pair, type SetDatum } from './datum.js';
+import { datumsEqual, defaultDatum, type Datum, type MapDatum, type Pair, type SetDatum } from './datum.js';
 
-export function isScalarType(t: ColumnType): boolean {
-  return t.value === undefined && t.min === 1 && t.max === 1;
+/** Columns that can hold more than one value get element-wise diffs; others are replaced. */
+export function isComposite(t: ColumnType): boolean {
+  return t.max > 1;
 }
 
+export function isDefaultDatum(d: Datum, t: ColumnType): boolean {
+  if (t.min === 0) return d.length === 0;
+  return datumsEqual(d, defaultDatum(t), t.value !== undefined);
+}
+
+/** The diff that turns `oldD` into `newD` (both valid datums of type `t`). */
 export function datumDiff(oldD: Datum, newD: Datum, t: ColumnType): Datum {
-  if (isScalarType(t)) return newD;
+  if (!isComposite(t)) return newD;
+  const isMap = t.value !== undefined;
+  const out: (Atom | Pair)[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < oldD.length && j < newD.length) {
+    const o = oldD[i]!;
+    const n = newD[j]!;
+    const c = isMap ? compareAtoms((o as Pair)[0], (n as Pair)[0]) : compareAtoms(o as Atom, n as Atom);
+    if (c < 0) {
+      out.push(o);
+      i++;
+    } else if (c > 0) {
+      out.push(n);
+      j++;
+    } else {
+      if (isMap && compareAtoms((o as Pair)[1], (n as Pair)[1]) !== 0) out.push(n);
+      i++;
+      j++;
+    }
+  }
+  while (i < oldD.length) out.push(oldD[i++]!);
+  while (j < newD.length) out.push(newD[j++]!);
+  return out as Datum;
+}
+
+/** Applies a diff made by `datumDiff` (the result is not size-checked here). */
+export function applyDatumDiff(cur: Datum, diff: Datum, t: ColumnType): Datum {
+  if (!isComposite(t)) return diff;
   if (t.value === undefined) {
-    const a = oldD as SetDatum;
-    const b = newD as SetDatum;
+    const a = cur as SetDatum;
+    const d = diff as SetDatum;
     const out: Atom[] = [];
     let i = 0;
     let j = 0;
-    while (i < a.length || j < b.length) {
-      if (j >= b.length) out.push(a[i++]!);
-      else if (i >= a.length) out.push(b[j++]!);
-      else {
-        const c = compareAtoms(a[i]!, b[j]!);
-        if (c < 0) out.push(a[i++]!);
-        else if (c > 0) out.push(b[j++]!);
-        else {
-          i++;
-          j++;
-        }
-      }
-    }
-    return out;
-  }
-  const a = oldD as MapDatum;
-  const b = newD as MapDatum;
-  const out: Pair[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length) out.push(a[i++]!);
-    else if (i >= a.length) out.push(b[j++]!);
-    else {
-      const c = compareAtoms(a[i]![0], b[j]![0]);
+    while (i < a.length && j < d.length) {
+      const c = compareAtoms(a[i]!, d[j]!);
       if (c < 0) out.push(a[i++]!);
-      else if (c > 0) out.push(b[j++]!);
+      else if (c > 0) out.push(d[j++]!);
       else {
-        if (compareAtoms(a[i]![1], b[j]![1]) !== 0) out.push(b[j]!);
-        i++;
+        i++; // in both: toggled off
         j++;
       }
     }
+    while (i < a.length) out.push(a[i++]!);
+    while (j < d.length) out.push(d[j++]!);
+    return out;
   }
-  return out;
-}
-
-export function applyDatumDiff(oldD: Datum, diff: Datum, t: ColumnType): Datum {
-  if (isScalarType(t)) return diff;
-  if (t.value === undefined) return datumDiff(oldD, diff, { ...t, min: 0, max: Infinity });
-  const out: Pair[] = (oldD as MapDatum).slice();
-  for (const p of diff as MapDatum) {
-    const i = findKey(out, p[0]);
-    if (i < 0) {
-      out.push(p);
-      out.sort((x, y) => compareAtoms(x[0], y[0]));
-    } else if (compareAtoms(out[i]![1], p[1]) === 0) {
-      out.splice(i, 1);
-    } else {
-      out[i] = p;
+  const a = cur as MapDatum;
+  const d = diff as MapDatum;
+  const out: Pair[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < d.length) {
+    const c = compareAtoms(a[i]![0], d[j]![0]);
+    if (c < 0) out.push(a[i++]!);
+    else if (c > 0) out.push(d[j++]!);
+    else {
+      if (compareAtoms(a[i]![1], d[j]![1]) !== 0) out.push(d[j]!); // changed value
+      i++; // same value: removed
+      j++;
     }
   }
+  while (i < a.length) out.push(a[i++]!);
+  while (j < d.length) out.push(d[j++]!);
   return out;
 }

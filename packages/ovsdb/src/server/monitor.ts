@@ -9,12 +9,12 @@
  * gets the same text with only its monitor id spliced in.
  */
 import { OvsdbError, syntaxError } from '../error.js';
-import { datumToJson, defaultDatum, datumsEqual, type Datum } from '../datum.js';
+import { datumToJson, datumsEqual } from '../datum.js';
 import { evalCondition, parseCondition, rowValue, type Condition } from '../condition.js';
 import type { Commit, Database } from '../database.js';
 import type { Row } from '../row.js';
 import type { ColumnSchema, ColumnType, TableSchema } from '../schema.js';
-import { datumDiff } from '../updates.js';
+import { datumDiff, isDefaultDatum } from '../updates.js';
 
 export type UpdateVersion = 1 | 2 | 3;
 
@@ -41,15 +41,8 @@ const ALL: SelectFlags = { initial: true, insert: true, delete: true, modify: tr
  * is the offending piece of the request.
  */
 export class MonitorRequestError extends OvsdbError {
-  constructor(
-    details: string,
-    readonly syntax?: unknown,
-  ) {
-    super('syntax error', details);
-  }
-
-  override toJSON(): { error: string; details?: string; syntax?: string } {
-    return this.syntax === undefined ? super.toJSON() : { ...super.toJSON(), syntax: JSON.stringify(this.syntax) };
+  constructor(details: string, syntax?: unknown) {
+    super('syntax error', details, syntax);
   }
 }
 
@@ -137,15 +130,10 @@ function rowJson(row: Row, columns: readonly ColumnSchema[], skipDefaults: boole
   const o: Record<string, unknown> = {};
   for (const c of columns) {
     const d = rowValue(row, c.index);
-    if (skipDefaults && isDefault(d, c)) continue;
+    if (skipDefaults && isDefaultDatum(d, c.type)) continue;
     o[c.name] = datumToJson(d, c.type);
   }
   return o;
-}
-
-function isDefault(d: Datum, c: ColumnSchema): boolean {
-  if (c.type.min === 0) return d.length === 0;
-  return datumsEqual(d, defaultDatum(c.type), c.isMap);
 }
 
 /** Table updates for the rows a monitor sees initially. Returns undefined when empty. */

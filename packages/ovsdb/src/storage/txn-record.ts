@@ -18,7 +18,7 @@ import { UUID_RE, checkDatumSize, datumToJson, datumsEqual, defaultDatum, parseD
 import type { ChangeSet, Commit, Database, RowChange } from '../database.js';
 import type { Row } from '../row.js';
 import type { DatabaseSchema, TableSchema } from '../schema.js';
-import { applyFileDatumDiff, fileDatumDiff, isComposite, isDefaultDatum } from './diff.js';
+import { applyDatumDiff, datumDiff, isComposite, isDefaultDatum } from '../updates.js';
 
 export const SNAPSHOT_COMMENT = 'compacting database online';
 
@@ -81,7 +81,7 @@ export function commitToRecordText(schema: DatabaseSchema, commit: Commit, date:
       if (!isComposite(c.type) || c.type.max === Infinity || c.ephemeral) continue;
       const o = u.old.values[c.index]!;
       const n = u.new.values[c.index]!;
-      if (!isDefaultDatum(o, c.type) && fileDatumDiff(o, n, c.type).length > c.type.max) asDiff = false;
+      if (!isDefaultDatum(o, c.type) && datumDiff(o, n, c.type).length > c.type.max) asDiff = false;
     }
   }
   for (const u of updates) {
@@ -91,7 +91,7 @@ export function commitToRecordText(schema: DatabaseSchema, commit: Commit, date:
       const o = u.old.values[c.index]!;
       const n = u.new.values[c.index]!;
       if (o === n || datumsEqual(o, n, c.isMap)) continue;
-      const d = asDiff && !isDefaultDatum(o, c.type) ? fileDatumDiff(o, n, c.type) : n;
+      const d = asDiff && !isDefaultDatum(o, c.type) ? datumDiff(o, n, c.type) : n;
       (row ??= {})[c.name] = datumToJson(d, c.type);
     }
     if (row) {
@@ -148,7 +148,7 @@ export function recordToCommit(db: Database, j: unknown): Commit {
         if (!c) throw new Error(`No column ${cname} in table ${key}.`);
         const cur = values[c.index]!;
         if (isDiff && isComposite(c.type) && !isDefaultDatum(cur, c.type)) {
-          const next = applyFileDatumDiff(cur, parseDatum(dj, c.type, undefined, true), c.type);
+          const next = applyDatumDiff(cur, parseDatum(dj, c.type, undefined, true), c.type);
           checkDatumSize(next, c.type);
           values[c.index] = next;
         } else {
