@@ -39,12 +39,13 @@ export function rowValue(row: Row, column: number): Datum {
 }
 
 export function parseClause(table: TableSchema, j: unknown, namer?: UuidNamer): Clause {
+  // Errors name the clause as their "syntax" (a bad operand names itself), as in ovsdb-server.
   if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
-    throw syntaxError('Parse error in condition.');
+    throw new OvsdbError('syntax error', 'Parse error in condition.', j);
   }
   const [columnName, fnName, argJ] = j as [string, string, unknown];
   const col = columnTypeOf(table, columnName);
-  if (!col) throw new OvsdbError('unknown column', `No column ${columnName} in table ${table.name}.`);
+  if (!col) throw new OvsdbError('unknown column', `No column ${columnName} in table ${table.name}.`, j);
   if (!FUNCTIONS.includes(fnName)) throw new OvsdbError('unknown function', `No function named ${fnName}.`);
   const fn = fnName as ConditionFunction;
   let type = col.type;
@@ -53,7 +54,7 @@ export function parseClause(table: TableSchema, j: unknown, namer?: UuidNamer): 
   if (fn === '<' || fn === '<=' || fn === '>' || fn === '>=') {
     // Allowed on optional scalars too; a missing value then never compares true.
     if (!(scalar || optionalScalar) || (type.key.type !== 'integer' && type.key.type !== 'real')) {
-      throw syntaxError(`Type mismatch: "${fn}" operator may not be applied to column ${columnName} of type ${typeToEnglish(type)}.`);
+      throw new OvsdbError('syntax error', `Type mismatch: "${fn}" operator may not be applied to column ${columnName} of type ${typeToEnglish(type)}.`, j);
     }
   } else if (fn === 'includes' && !scalar) {
     type = { ...type, min: 0 };

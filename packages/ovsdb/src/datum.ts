@@ -5,7 +5,7 @@
  * is a set of exactly one), a map a key-sorted array of [key, value] pairs. UUIDs are lower-case
  * strings. This uniform shape keeps comparison, mutation and encoding to one code path each.
  */
-import { OvsdbError, constraintViolation, syntaxError } from './error.js';
+import { OvsdbError, constraintViolation, syntaxError, withSyntax } from './error.js';
 import { compareAtoms, type Atom, type AtomicType, type BaseType, type ColumnType } from './schema.js';
 
 export type Pair = readonly [Atom, Atom];
@@ -193,7 +193,7 @@ function codePointLength(s: string): number {
 }
 
 export function parseAtom(j: unknown, b: BaseType, namer?: UuidNamer): Atom {
-  const a = parseAtomJson(j, b.type, namer);
+  const a = withSyntax(j, () => parseAtomJson(j, b.type, namer));
   checkAtomConstraints(a, b);
   return a;
 }
@@ -226,27 +226,29 @@ export function parseDatum(j: unknown, t: ColumnType, namer?: UuidNamer, ignoreS
   let elems: unknown[];
   if (t.value !== undefined) {
     if (!Array.isArray(j) || j.length !== 2 || j[0] !== 'map' || !Array.isArray(j[1])) {
-      throw syntaxError('expected ["map", <array>]');
+      throw new OvsdbError('syntax error', 'expected ["map", <array>]', j);
     }
     elems = j[1] as unknown[];
   } else if (Array.isArray(j) && j.length > 0 && j[0] === 'set') {
-    if (j.length !== 2 || !Array.isArray(j[1])) throw syntaxError('expected ["set", <array>]');
+    if (j.length !== 2 || !Array.isArray(j[1])) throw new OvsdbError('syntax error', 'expected ["set", <array>]', j);
     elems = j[1] as unknown[];
   } else {
     elems = [j];
   }
   if (!ignoreSize && (elems.length < t.min || elems.length > t.max)) {
     const kind = t.value !== undefined ? 'map' : 'set';
-    throw syntaxError(
+    throw new OvsdbError(
+      'syntax error',
       t.min === 1 && t.max === 1
         ? `${kind} must have exactly one member but ${elems.length} are present`
         : `${kind} must have ${t.min} to ${t.max === Infinity ? ENUM_TYPE_MAX : t.max} members but ${elems.length} are present`,
+      j,
     );
   }
   if (t.value !== undefined) {
     const vt = t.value;
     const pairs = elems.map((p): Pair => {
-      if (!Array.isArray(p) || p.length !== 2) throw syntaxError('expected 2-element array');
+      if (!Array.isArray(p) || p.length !== 2) throw new OvsdbError('syntax error', 'expected 2-element array', p);
       return [parseAtom(p[0], t.key, namer), parseAtom(p[1], vt, namer)];
     });
     return sortUniquePairs(pairs);

@@ -253,7 +253,7 @@ export class Transaction implements UuidNamer {
    * A "row" object: column name → datum. `_uuid` and `_version` parse as UUIDs; an insert ignores
    * them, an update rejects them as immutable (both as ovsdb-server does).
    */
-  private parseRow(ts: TableSchema, j: Record<string, unknown>, forUpdate: boolean): Map<ColumnSchema, Datum> {
+  private parseRow(ts: TableSchema, j: Record<string, unknown>, forUpdate: boolean, op?: unknown): Map<ColumnSchema, Datum> {
     const out = new Map<ColumnSchema, Datum>();
     const immutable: string[] = [];
     for (const [name, vj] of Object.entries(j)) {
@@ -263,12 +263,12 @@ export class Transaction implements UuidNamer {
         continue;
       }
       const c = ts.columns.get(name);
-      if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
+      if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`, j);
       out.set(c, parseDatum(vj, c.type, this));
       if (!c.mutable) immutable.push(name);
     }
     if (forUpdate && immutable.length > 0) {
-      throw constraintViolation(`Cannot update immutable column ${immutable[0]} in table ${ts.name}.`);
+      throw new OvsdbError('constraint violation', `Cannot update immutable column ${immutable[0]} in table ${ts.name}.`, op);
     }
     return out;
   }
@@ -278,9 +278,9 @@ export class Transaction implements UuidNamer {
     if (j === undefined) return allColumns(ts);
     const out: ColumnRef[] = [];
     for (const name of j) {
-      if (typeof name !== 'string' || out.some((c) => c.name === name)) throw syntaxError('array of distinct column names expected');
+      if (typeof name !== 'string' || out.some((c) => c.name === name)) throw new OvsdbError('syntax error', 'array of distinct column names expected', j);
       const c = columnTypeOf(ts, name);
-      if (!c) throw syntaxError(`${name} is not a valid column name`);
+      if (!c) throw new OvsdbError('syntax error', `${name} is not a valid column name`, j);
       out.push({ name, index: c.index, type: c.type });
     }
     return out;
@@ -381,19 +381,20 @@ export class Transaction implements UuidNamer {
     const ts = td!.schema;
     let uuid = '';
     if (explicit !== undefined) {
-      if (!UUID_RE.test(explicit)) throw syntaxError('bad uuid');
+      if (!UUID_RE.test(explicit)) throw new OvsdbError('syntax error', 'bad uuid', explicit);
       uuid = explicit.toLowerCase();
       if (this.rows.has(uuid) || this.db.rowTable.has(uuid)) {
         throw new OvsdbError(
           'duplicate uuid',
           'This UUID would duplicate a UUID already present within the table or deleted within the same transaction.',
+          explicit,
         );
       }
     }
     if (uuidName !== undefined) {
       let s = this.symbols.get(uuidName);
       if (!s) this.symbols.set(uuidName, (s = { uuid: randomUUID(), defined: false }));
-      if (s.defined) throw new OvsdbError('duplicate uuid-name', 'This "uuid-name" appeared on an earlier "insert" operation.');
+      if (s.defined) throw new OvsdbError('duplicate uuid-name', 'This "uuid-name" appeared on an earlier "insert" operation.', uuidName);
       // An explicit uuid wins; references parsed earlier keep the name's old UUID (ovsdb-server does the same).
       if (explicit !== undefined) s.uuid = uuid;
       else uuid = s.uuid;
@@ -456,7 +457,7 @@ export class Transaction implements UuidNamer {
     const where = p.member('where', 'array');
     const rowJ = p.member('row', 'object');
     p.check();
-    const row = this.parseRow(td!.schema, rowJ!, true);
+    const row = this.parseRow(td!.schema, rowJ!, true, p.obj);
     const cond = parseCondition(td!.schema, where, this);
     const matched = this.matching(td!, cond);
     for (const r of matched) {
@@ -484,17 +485,17 @@ export class Transaction implements UuidNamer {
 
   private parseMutation(ts: TableSchema, j: unknown): Mutation {
     if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
-      throw syntaxError('Parse error in mutation.');
+      throw new OvsdbError('syntax error', 'Parse error in mutation.', j);
     }
     const [name, mutator, argJ] = j as [string, string, unknown];
     if (name === '_uuid' || name === '_version') throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
     const column = ts.columns.get(name);
-    if (!column) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`);
+    if (!column) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`, j);
     if (!column.mutable) throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
     const t = column.type;
     const scalar = t.value === undefined && t.min === 1 && t.max === 1;
     const mismatch = (): OvsdbError =>
-      syntaxError(`Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(t)}.`);
+      new OvsdbError('syntax error', `Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(t)}.`, j);
     switch (mutator) {
       case '+=':
       case '-=':
@@ -561,7 +562,7 @@ export class Transaction implements UuidNamer {
     const cond = parseCondition(ts, where, this);
     const cols = this.columnSet(ts, columnsJ);
     if (timeout !== undefined && timeout < 0) throw syntaxError('timeout must be nonnegative');
-    if (until !== '==' && until !== '!=') throw syntaxError('"until" must be "==" or "!="');
+    if (until !== '==' && until !== '!=') throw new OvsdbError('syntax error', '"until" must be "==" or "!="', until);
     const key = (values: readonly Datum[]): string => JSON.stringify(values);
     const expected = new Set<string>();
     for (const rj of rowsJ!) {

@@ -102,7 +102,8 @@ t.test('constraint messages match ovsdb-server', async (t) => {
   t.equal(msg('', { type: 'string', enum: ['x', 'y'] }), '"" is not one of the allowed values ([x, y])');
   t.equal(msg('q', { type: 'string', enum: ['x'] }), 'q is not one of the allowed values ([x])');
   t.equal(msg('a b', { type: 'string', enum: ['x', 'y z'] }), '"a b" is not one of the allowed values ([x, "y z"])');
-  t.equal(msg('true', { type: 'string', enum: ['x1'] }), '"true" is not one of the allowed values (["x1"])');
+  // ovsdb-server leaves letters-then-digits bare: "a1 is not one of the allowed values ([OpenFlow10, ...])".
+  t.equal(msg('true', { type: 'string', enum: ['x1'] }), '"true" is not one of the allowed values ([x1])');
   t.equal(msg(4, { type: 'integer', enum: [1, 2] }), '4 is not one of the allowed values ([1, 2])');
   t.equal(msg(100, { type: 'integer', minInteger: 0, maxInteger: 9 }), '100 is not in the valid range 0 to 9 (inclusive)');
   t.equal(msg(-1, { type: 'integer', minInteger: 0 }), '-1 is less than minimum allowed value 0');

@@ -3,7 +3,7 @@
  * the methods of RFC 7047 §4.1 plus ovsdb-server's extensions. Replies leave in request
  * order, and a transaction's reply only after its commit reached the commit log.
  */
-import { OvsdbError } from '../error.js';
+import { OvsdbError, sortedJsonText } from '../error.js';
 import { Transaction } from '../transaction.js';
 import { parseSchema, schemaToJson } from '../schema.js';
 import { convertDatabase } from '../convert.js';
@@ -43,7 +43,7 @@ interface BlockedTxn {
 function rpcError(tag: string, details?: string, syntax?: unknown): Record<string, unknown> {
   const e: Record<string, unknown> = { error: tag };
   if (details !== undefined) e['details'] = details;
-  if (syntax !== undefined) e['syntax'] = JSON.stringify(syntax);
+  if (syntax !== undefined) e['syntax'] = sortedJsonText(syntax);
   return e;
 }
 
@@ -320,15 +320,17 @@ export class Session implements LockHolder {
     const idJson = JSON.stringify(params[1]);
     if (this.monitors.has(idJson)) throw new MonitorRequestError('duplicate monitor ID', params[1]);
     const tables = parseMonitorRequests(db, params[2], version);
-    const served: ServedDatabase = target === 'server' ? this.serverServed() : target;
-    const group = this.server.monitorGroup(groupKey(db.name, version, tables), served, version, tables);
-    let result: unknown;
+    const since = params[3];
     if (version === 3) {
-      const since = params[3];
       if (typeof since !== 'string') throw new MonitorRequestError('last-txn-id must be string', since);
       if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(since)) {
         throw new MonitorRequestError('last-txn-id must be UUID format.', since);
       }
+    }
+    const served: ServedDatabase = target === 'server' ? this.serverServed() : target;
+    const group = this.server.monitorGroup(groupKey(db.name, version, tables), served, version, tables);
+    let result: unknown;
+    if (version === 3 && typeof since === 'string') {
       const resumed = /^[0-]+$/.test(since) ? undefined : changesSince(served, since.toLowerCase(), tables);
       if (resumed !== undefined) result = [true, db.lastTxnId, resumed];
       else result = [false, db.lastTxnId, initialUpdate(db, tables, 3)];
