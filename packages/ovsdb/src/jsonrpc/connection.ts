@@ -47,7 +47,6 @@ export class JsonRpcConnection extends EventEmitter {
   private nextId = 1;
   private closed = false;
   private inputEnded = false;
-  private corked = false;
   private lastReceived = Date.now();
   private probeTimer: NodeJS.Timeout | undefined;
   private probeSent = false;
@@ -143,15 +142,6 @@ export class JsonRpcConnection extends EventEmitter {
   /** Sends already-serialized JSON text (lets monitors share one encoding among many peers). */
   sendText(text: string): void {
     if (this.closed) return;
-    // Messages produced in one tick (updates, then the reply) leave in one write.
-    if (!this.corked) {
-      this.corked = true;
-      this.stream.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        this.stream.uncork();
-      });
-    }
     this.stream.write(text);
     if (this.stream.writableLength > this.maxBacklog) {
       this.close(`output backlog of ${this.stream.writableLength} bytes exceeds ${this.maxBacklog}; peer is not reading`);
