@@ -3,7 +3,11 @@
 // real ovsdb-server, each as its own process with a file-backed NB database, driven by the
 // same JSON-RPC client. Prints ops/s, latency percentiles, server RSS and the ratio.
 //
-//   node tools/bench/ovsdb.mjs [--only seq,conc,big,fanout,bulk] [--scale 0.1] [--no-real] [--memory]
+//   node tools/bench/ovsdb.mjs [--only seq,conc,big,fanout,bulk] [--scale 0.1] [--runs 3] [--no-real] [--memory]
+//
+// Each run starts fresh servers; figures are medians over the runs. Before measuring, every
+// server gets the same short warm-up (200 small transactions), so a JIT-compiled server is
+// measured in its steady state, as a long-running one would be.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +22,7 @@ const opt = (name, dflt) => {
 const only = opt('only', 'seq,conc,big,fanout,bulk').split(',');
 const scale = Number(opt('scale', '1'));
 const withReal = !args.includes('--no-real');
+const runs = Number(opt('runs', '1'));
 const inMemory = args.includes('--memory'); // ovnts without its file storage, to see what storage costs
 const root = new URL('../..', import.meta.url).pathname;
 const NB = bundledSchemaPath('ovn-nb');
@@ -221,23 +226,44 @@ async function bulk(srv) {
   return { rate: ms, unit: 'ms load', p50: NaN, p99: NaN, rssMb: rss / 1024, rssBeforeMb: rssBefore / 1024 };
 }
 
+async function warmUp(srv) {
+  const c = await connect(srv.remote);
+  for (let i = 0; i < 200; i++) {
+    await c.request('transact', ['OVN_Northbound', ...switchWithPorts(`warm${i}`, 2)]);
+    await c.request('transact', ['OVN_Northbound', { op: 'delete', table: 'Logical_Switch', where: [['name', '==', `warm${i}`]] }]);
+  }
+  c.close();
+}
+
+const median = (xs) => {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)];
+};
+
 const workloads = { seq, conc, big, fanout, bulk };
 const realAvailable = withReal && findTool('ovsdb-server') && findTool('ovsdb-tool');
 if (withReal && !realAvailable) console.log('real ovsdb-server not installed: running ovnts only');
 
-console.log(`OVSDB benchmark (scale ${scale}); medians are not taken: run several times and compare ratios within one run`);
+console.log(`OVSDB benchmark (scale ${scale}, median of ${runs} run${runs > 1 ? 's' : ''}, Node ${process.version})`);
 console.log('workload  | impl   |        rate | p50 ms | p99 ms | server RSS MB | ratio');
 for (const name of only) {
-  const results = {};
-  for (const kind of realAvailable ? ['ovnts', 'real'] : ['ovnts']) {
-    const srv = await startServer(kind);
-    try {
-      const r = await workloads[name](srv);
-      r.rssMb ??= rssKb(srv.pid) / 1024;
-      results[kind] = r;
-    } finally {
-      await srv.stop();
+  const samples = {};
+  for (let run = 0; run < runs; run++) {
+    for (const kind of realAvailable ? ['ovnts', 'real'] : ['ovnts']) {
+      const srv = await startServer(kind);
+      try {
+        await warmUp(srv);
+        const r = await workloads[name](srv);
+        r.rssMb ??= rssKb(srv.pid) / 1024;
+        (samples[kind] ??= []).push(r);
+      } finally {
+        await srv.stop();
+      }
     }
+  }
+  const results = {};
+  for (const [kind, rs] of Object.entries(samples)) {
+    results[kind] = { unit: rs[0].unit, rate: median(rs.map((r) => r.rate)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), rssMb: median(rs.map((r) => r.rssMb)) };
   }
   for (const [kind, r] of Object.entries(results)) {
     let ratio = '';
