@@ -17,3 +17,4 @@ export * from './schemas.js';
 export * from './jsonrpc/connect.js';
 export * from './storage/index.js';
 export * from './convert.js';
+export * from './client/index.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as net from 'node:net';
-import { Database, OvsdbServer, JsonRpcConnection, connectStream, loadSchema, setLogLevel, type JsonRpcRequest } from '../src/index.js';
+import { Database, OvsdbServer, JsonRpcConnection, JsonStreamSplitter, connectStream, loadSchema, setLogLevel, type JsonRpcRequest } from '../src/index.js';
 
 setLogLevel('off');
 
@@ -262,4 +262,35 @@ t.test('inactivity probe drops a silent tcp peer', async (t) => {
   await new Promise((r) => setTimeout(r, 450));
   t.same(await answering.request('echo', [1]), [1], 'a peer that answers echo stays connected');
   answering.close();
+});
+
+t.test('an update never overtakes the reply of the monitor it belongs to', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ovnts-server-'));
+  const server = new OvsdbServer();
+  // A commit log that takes a while: replies to writes wait for it, queueing later replies.
+  server.addDatabase(new Database(loadSchema('ovn-nb')), { write: () => new Promise((r) => setTimeout(r, 50)) });
+  const path = join(dir, 'db.sock');
+  const remote = (await server.listen(`punix:${path}`)).replace(/^p/, '');
+  const w = new JsonRpcConnection(await connectStream(remote));
+  // A raw client, so the order of messages on the wire is what we record.
+  const raw = net.connect(path);
+  const order: string[] = [];
+  const splitter = new JsonStreamSplitter();
+  raw.on('data', (d) => splitter.push(d, (m) => {
+    const msg = m as { id: unknown; method?: string };
+    order.push(msg.method ?? `reply ${String(msg.id)}`);
+  }));
+  t.teardown(async () => {
+    raw.destroy();
+    w.close();
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await new Promise((r) => raw.once('connect', r));
+  raw.write(JSON.stringify({ id: 1, method: 'transact', params: insertLs('first') }));
+  raw.write(JSON.stringify({ id: 2, method: 'monitor_cond', params: ['OVN_Northbound', 'm', { Logical_Switch: [{ columns: ['name'] }] }] }));
+  await new Promise((r) => setTimeout(r, 10));
+  await w.request('transact', insertLs('second'));
+  await until(() => order.length === 3);
+  t.same(order, ['reply 1', 'reply 2', 'update2']);
 });

@@ -176,6 +176,7 @@ export class JsonRpcConnection extends EventEmitter {
 
   /** Sends a request with a caller-chosen id (for `cancel`). */
   requestWithId(id: number, method: string, params: unknown[]): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('connection is closed'));
     return new Promise((resolve, reject) => {
       this.pending.set(String(id), { resolve, reject });
       this.sendText(`{"id":${id},"method":${JSON.stringify(method)},"params":${JSON.stringify(params)}}`);

@@ -91,7 +91,7 @@ export class MonitorGroup {
     const body = JSON.stringify(update);
     const txn = this.version === 3 ? `,${JSON.stringify(commit.txnId)}` : '';
     for (const [session, ids] of this.members) {
-      for (const id of ids) session.conn.sendText(`{"id":null,"method":"${this.method}","params":[${id}${txn},${body}]}`);
+      for (const id of ids) session.sendUpdate(id, `{"id":null,"method":"${this.method}","params":[${id}${txn},${body}]}`);
     }
   }
 }

@@ -22,6 +22,8 @@ const log = logger('ovsdb-server');
 
 interface ActiveMonitor {
   readonly idJson: string;
+  /** Updates waiting for the monitor's reply to be sent; null once it has been. */
+  held: string[] | null;
   readonly dbName: string;
   readonly version: UpdateVersion;
   tables: Map<string, TableMonitor>;
@@ -338,8 +340,22 @@ export class Session implements LockHolder {
       result = initialUpdate(db, tables, version);
     }
     group.add(this, idJson);
-    this.monitors.set(idJson, { idJson, dbName: db.name, version, tables, group });
-    this.reply(id, result);
+    const m: ActiveMonitor = { idJson, dbName: db.name, version, tables, group, held: [] };
+    this.monitors.set(idJson, m);
+    // Updates must not overtake the reply carrying the initial contents (it may wait behind
+    // earlier replies): hold them until it is sent.
+    this.inOrder(undefined, () => {
+      this.conn.reply(id, result);
+      for (const text of m.held ?? []) this.conn.sendText(text);
+      m.held = null;
+    });
+  }
+
+  /** Called by monitor groups with an encoded update notification for monitor `idJson`. */
+  sendUpdate(idJson: string, text: string): void {
+    const held = this.monitors.get(idJson)?.held;
+    if (held) held.push(text);
+    else this.conn.sendText(text);
   }
 
   private serverServedCache: ServedDatabase | undefined;
