@@ -6,7 +6,7 @@
 //   node tools/bench/ovsdb.mjs [--only seq,conc,big,fanout,bulk] [--scale 0.1] [--runs 3] [--no-real] [--memory]
 //
 // Each run starts fresh servers; figures are medians over the runs. Before measuring, every
-// server gets the same warm-up (3000 small transactions), so a JIT-compiled server is
+// server gets the same warm-up (10,000 small transactions), so a JIT-compiled server is
 // measured in its steady state, as a long-running one would be.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
@@ -228,7 +228,7 @@ async function bulk(srv) {
 
 async function warmUp(srv) {
   const c = await connect(srv.remote);
-  for (let i = 0; i < 1500; i++) {
+  for (let i = 0; i < 5000; i++) {
     await c.request('transact', ['OVN_Northbound', ...switchWithPorts(`warm${i}`, 2)]);
     await c.request('transact', ['OVN_Northbound', { op: 'delete', table: 'Logical_Switch', where: [['name', '==', `warm${i}`]] }]);
   }
