@@ -7,7 +7,8 @@
 //
 // Each run starts fresh servers; figures are medians over the runs. Before measuring, every
 // server gets the same warm-up (10,000 small transactions), so a JIT-compiled server is
-// measured in its steady state, as a long-running one would be.
+// measured in its steady state, as a long-running one would be. OVNTS_NODE_FLAGS passes V8
+// flags to the ovnts server process (e.g. --max-semi-space-size=32) for experiments.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,7 +67,8 @@ async function startServer(kind) {
     const cli = join(root, 'packages/cli/bin/ovnts.js');
     if (!inMemory) execFileSync(process.execPath, [cli, 'db', 'create', db, 'ovn-nb']);
     const what = inMemory ? ['--in-memory', 'ovn-nb'] : [db];
-    child = spawn(process.execPath, [cli, 'db', 'serve', ...what, '--remote', `punix:${sock}`], { stdio: 'ignore' });
+    const nodeFlags = (process.env.OVNTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    child = spawn(process.execPath, [...nodeFlags, cli, 'db', 'serve', ...what, '--remote', `punix:${sock}`], { stdio: 'ignore' });
   }
   await waitForSocket(sock);
   return {
