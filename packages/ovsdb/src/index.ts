@@ -18,3 +18,4 @@ export * from './jsonrpc/connect.js';
 export * from './storage/index.js';
 export * from './convert.js';
 export * from './client/index.js';
+export * from './codegen/index.js';

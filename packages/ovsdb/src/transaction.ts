@@ -7,23 +7,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { OvsdbError, syntaxError, constraintViolation } from './error.js';
+import { OpParser, errorJson, isObject } from './op-parser.js';
+import { applyMutation, parseMutation } from './mutation.js';
 import {
   UUID_RE,
   ZERO_UUID,
   checkAtomConstraints,
-  checkDatumSize,
   compareDatums,
-  datumDifference,
   datumToJson,
   datumToString,
-  datumUnion,
   datumsEqual,
   defaultDatum,
   EMPTY_DATUM,
   findKey,
   parseDatum,
   setContains,
-  typeToEnglish,
   type Datum,
   type MapDatum,
   type Pair,
@@ -57,10 +55,7 @@ export type TransactOutcome =
   /** A "wait" op is not yet satisfied: retry after the next commit, or fail at `deadline`. */
   | { readonly kind: 'blocked'; readonly deadline: number; readonly waitIndex: number };
 
-const INT_MIN = -(2 ** 63);
-const INT_MAX = 2 ** 63 - 1;
 const UUID_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
-const ID_RE = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
 interface NamedUuid {
   uuid: string;
@@ -68,105 +63,6 @@ interface NamedUuid {
   defined: boolean;
 }
 
-function isObject(j: unknown): j is Record<string, unknown> {
-  return typeof j === 'object' && j !== null && !Array.isArray(j);
-}
-
-/** JSON with object members sorted, as ovsdb-server prints the "syntax" of a bad operation. */
-function sortedJson(j: unknown): string {
-  if (Array.isArray(j)) return `[${j.map(sortedJson).join(',')}]`;
-  if (isObject(j)) {
-    return `{${Object.keys(j)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${sortedJson(j[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(j) ?? 'null';
-}
-
-/** A malformed operation (missing, mistyped or unknown member): reported as "Parsing ovsdb operation N of M failed: …". */
-class OpParseError extends OvsdbError {
-  constructor(details: string) {
-    super('syntax error', details);
-  }
-}
-
-type MemberType = 'id' | 'string' | 'array' | 'object' | 'boolean' | 'integer';
-
-/** ovsdb-server's operation parser: typed member access, first error wins, unused members are errors. */
-class OpParser {
-  private error: OpParseError | null = null;
-  private readonly used = new Set<string>();
-  readonly obj: Record<string, unknown> | null;
-
-  constructor(op: unknown) {
-    this.obj = isObject(op) ? op : null;
-    if (!this.obj) this.raise('Object expected.');
-  }
-
-  raise(details: string): void {
-    this.error ??= new OpParseError(details);
-  }
-
-  member(name: string, type: 'id' | 'string', optional?: boolean): string | undefined;
-  member(name: string, type: 'array', optional?: boolean): unknown[] | undefined;
-  member(name: string, type: 'object', optional?: boolean): Record<string, unknown> | undefined;
-  member(name: string, type: 'boolean', optional?: boolean): boolean | undefined;
-  member(name: string, type: 'integer', optional?: boolean): number | undefined;
-  member(name: string, type: MemberType, optional = false): unknown {
-    if (!this.obj) return undefined;
-    const v = this.obj[name];
-    if (v === undefined) {
-      if (!optional) this.raise(`Required '${name}' member is missing.`);
-      return undefined;
-    }
-    let ok: boolean;
-    switch (type) {
-      case 'id':
-        ok = typeof v === 'string' && ID_RE.test(v);
-        break;
-      case 'string':
-        ok = typeof v === 'string';
-        break;
-      case 'array':
-        ok = Array.isArray(v);
-        break;
-      case 'object':
-        ok = isObject(v);
-        break;
-      case 'boolean':
-        ok = typeof v === 'boolean';
-        break;
-      case 'integer':
-        ok = typeof v === 'number' && Number.isInteger(v);
-        break;
-    }
-    if (!ok) {
-      this.raise(`Type mismatch for member '${name}'.`);
-      return undefined;
-    }
-    this.used.add(name);
-    return v;
-  }
-
-  /** Throws the first parse error so far (ovsdb_parser_get_error). */
-  check(): void {
-    if (this.error) throw this.error;
-  }
-
-  /** The parse error, if any, including members that no one asked for (ovsdb_parser_finish). */
-  finish(): OpParseError | null {
-    if (!this.error && this.obj) {
-      for (const k of Object.keys(this.obj)) {
-        if (!this.used.has(k)) {
-          this.raise(`Member '${k}' is present but not allowed here.`);
-          break;
-        }
-      }
-    }
-    return this.error;
-  }
-}
 
 export class Transaction implements UuidNamer {
   private readonly rows = new Map<string, TxnRow>();
@@ -473,7 +369,7 @@ export class Transaction implements UuidNamer {
     const mj = p.member('mutations', 'array');
     p.check();
     const ts = td!.schema;
-    const mutations = mj!.map((m) => this.parseMutation(ts, m));
+    const mutations = mj!.map((m) => parseMutation(ts, m, this));
     const cond = parseCondition(ts, where, this);
     const matched = this.matching(td!, cond);
     for (const r of matched) {
@@ -481,49 +377,6 @@ export class Transaction implements UuidNamer {
       for (const m of mutations) values[m.column.index] = applyMutation(m, values[m.column.index]!);
     }
     return { count: matched.length };
-  }
-
-  private parseMutation(ts: TableSchema, j: unknown): Mutation {
-    if (!Array.isArray(j) || j.length !== 3 || typeof j[0] !== 'string' || typeof j[1] !== 'string') {
-      throw new OvsdbError('syntax error', 'Parse error in mutation.', j);
-    }
-    const [name, mutator, argJ] = j as [string, string, unknown];
-    if (name === '_uuid' || name === '_version') throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
-    const column = ts.columns.get(name);
-    if (!column) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`, j);
-    if (!column.mutable) throw constraintViolation(`Cannot mutate immutable column ${name} in table ${ts.name}.`);
-    const t = column.type;
-    const scalar = t.value === undefined && t.min === 1 && t.max === 1;
-    const mismatch = (): OvsdbError =>
-      new OvsdbError('syntax error', `Type mismatch: "${mutator}" operator may not be applied to column ${name} of type ${typeToEnglish(t)}.`, j);
-    switch (mutator) {
-      case '+=':
-      case '-=':
-      case '*=':
-      case '/=':
-      case '%=': {
-        const kt = t.key.type;
-        if (t.value !== undefined || (kt !== 'integer' && kt !== 'real') || (mutator === '%=' && kt !== 'integer')) throw mismatch();
-        // The operand is checked against the atomic type only; the column's constraints apply to results.
-        const arg = parseDatum(argJ, { key: { type: kt }, min: 1, max: 1 }, this);
-        return { column, mutator, arg };
-      }
-      case 'insert':
-      case 'delete': {
-        if (scalar) throw mismatch();
-        // "insert" operands may have up to the column's max elements, "delete" operands any number.
-        const argType: ColumnType = { ...t, min: 0, max: mutator === 'delete' ? Infinity : t.max };
-        try {
-          return { column, mutator, arg: parseDatum(argJ, argType, this) };
-        } catch (e) {
-          if (mutator !== 'delete' || t.value === undefined) throw e;
-        }
-        // A map's "delete" also takes a set of keys.
-        return { column, mutator, arg: parseDatum(argJ, { key: t.key, min: 0, max: Infinity }, this), keySet: true };
-      }
-      default:
-        throw new OvsdbError('unknown mutator', `No mutator named ${mutator}.`);
-    }
   }
 
   private opDelete(p: OpParser): unknown {
@@ -897,78 +750,3 @@ function rowToJson(r: { uuid: string; version: string; values: readonly Datum[] 
   return o;
 }
 
-interface Mutation {
-  readonly column: ColumnSchema;
-  readonly mutator: '+=' | '-=' | '*=' | '/=' | '%=' | 'insert' | 'delete';
-  readonly arg: Datum;
-  readonly keySet?: boolean;
-}
-
-function arith(mutator: Mutation['mutator'], a: number, b: number, integer: boolean): number {
-  let r: number;
-  switch (mutator) {
-    case '+=':
-      r = a + b;
-      break;
-    case '-=':
-      r = a - b;
-      break;
-    case '*=':
-      r = a * b;
-      break;
-    case '/=':
-      if (b === 0) throw new OvsdbError('domain error', 'Division by zero.');
-      r = integer ? Math.trunc(a / b) : a / b;
-      break;
-    case '%=':
-      if (b === 0) throw new OvsdbError('domain error', 'Division by zero.');
-      r = a % b;
-      break;
-    default:
-      throw new Error('not arithmetic');
-  }
-  // 2 ** 63 - 1 rounds to 2 ** 63 as a double, so the upper bound is checked as >= 2 ** 63.
-  if (integer ? r < INT_MIN || r >= INT_MAX : !Number.isFinite(r)) {
-    throw new OvsdbError('range error', `Result of "${mutator}" operation is out of range.`);
-  }
-  return integer ? r + 0 : r; // integers have no -0
-}
-
-function applyMutation(m: Mutation, d: Datum): Datum {
-  const t = m.column.type;
-  let out: Datum;
-  switch (m.mutator) {
-    case 'insert':
-      out = datumUnion(d, m.arg, m.column.isMap);
-      break;
-    case 'delete':
-      out = datumDifference(d, m.arg, m.column.isMap, m.keySet === true);
-      break;
-    default: {
-      const b = m.arg[0] as number;
-      const integer = t.key.type === 'integer';
-      const atoms: Atom[] = (d as SetDatum).map((a) => arith(m.mutator, a as number, b, integer));
-      for (const a of atoms) checkAtomConstraints(a, t.key);
-      atoms.sort(compareAtoms);
-      for (let i = 1; i < atoms.length; i++) {
-        if (atoms[i] === atoms[i - 1]) throw constraintViolation(`Result of "${m.mutator}" operation contains duplicates.`);
-      }
-      out = atoms;
-    }
-  }
-  checkDatumSize(out, t);
-  return out;
-}
-
-function errorJson(e: unknown, opIndex?: number, nOps?: number, op?: unknown): Record<string, unknown> {
-  if (e instanceof OpParseError && opIndex !== undefined && nOps !== undefined) {
-    const o: Record<string, unknown> = {
-      error: e.tag,
-      details: `Parsing ovsdb operation ${opIndex + 1} of ${nOps} failed: ${e.details ?? ''}`,
-    };
-    if (isObject(op)) o['syntax'] = sortedJson(op);
-    return o;
-  }
-  if (e instanceof OvsdbError) return e.toJSON();
-  return { error: 'unknown error', details: e instanceof Error ? e.message : String(e) };
-}

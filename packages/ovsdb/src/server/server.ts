@@ -102,6 +102,8 @@ export class OvsdbServer {
   readonly locks = new LockManager();
   readonly sessions = new Set<Session>();
   readonly serverDb: Database;
+  /** `_Server` as a served database (read-only, no log), so clients can monitor it. */
+  readonly serverServed: ServedDatabase;
   private readonly groups = new Map<string, MonitorGroup>();
   private readonly listeners: { server: net.Server; remote: string; unixPath?: string }[] = [];
   readonly options: ServerOptions;
@@ -109,6 +111,7 @@ export class OvsdbServer {
   constructor(options: ServerOptions = {}) {
     this.options = options;
     this.serverDb = new Database(parseSchema(SERVER_SCHEMA_JSON));
+    this.serverServed = { db: this.serverDb, log: undefined, history: [], historyRows: 0 };
     // Like ovsdb-server, _Server lists itself.
     this.publishDatabase(this.serverDb);
   }

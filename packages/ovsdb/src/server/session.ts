@@ -329,7 +329,7 @@ export class Session implements LockHolder {
         throw new MonitorRequestError('last-txn-id must be UUID format.', since);
       }
     }
-    const served: ServedDatabase = target === 'server' ? this.serverServed() : target;
+    const served: ServedDatabase = target === 'server' ? this.server.serverServed : target;
     const group = this.server.monitorGroup(groupKey(db.name, version, tables), served, version, tables);
     let result: unknown;
     if (version === 3 && typeof since === 'string') {
@@ -358,10 +358,6 @@ export class Session implements LockHolder {
     else this.conn.sendText(text);
   }
 
-  private serverServedCache: ServedDatabase | undefined;
-  private serverServed(): ServedDatabase {
-    return (this.serverServedCache ??= { db: this.server.serverDb, log: undefined, history: [], historyRows: 0 });
-  }
 
   private monitorCondChange(id: JsonRpcId, params: unknown[]): void {
     if (params.length !== 3) throw new MonitorRequestError('invalid parameters', params);
