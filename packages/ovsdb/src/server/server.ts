@@ -47,7 +47,12 @@ export interface ServerOptions extends ConnectionOptions {
   /** Inactivity probe for tcp/ssl sessions in ms (ovsdb-server's default is 5000); unix sockets are not probed. */
   readonly tcpProbeIntervalMs?: number;
   readonly tls?: TlsFiles;
-  /** Commits kept for monitor_cond_since, bounded by total changed rows. */
+  /**
+   * Recent commits kept for monitor_cond_since resumes: at most this many commits (default
+   * 1000) and this many changed rows in all (default 20,000). Older ones cost memory for
+   * clients that would do better with a full resync anyway.
+   */
+  readonly historyMaxCommits?: number;
   readonly historyMaxRows?: number;
 }
 
@@ -120,13 +125,14 @@ export class OvsdbServer {
     if (this.databases.has(db.name) || db.name === '_Server') throw new Error(`database ${db.name} is already being served`);
     const served: ServedDatabase = { db, log: commitLog, history: [], historyRows: 0 };
     this.databases.set(db.name, served);
-    const maxRows = this.options.historyMaxRows ?? 100_000;
+    const maxRows = this.options.historyMaxRows ?? 20_000;
+    const maxCommits = this.options.historyMaxCommits ?? 1000;
     db.onCommit((c) => {
       let rows = 0;
       for (const t of c.changes.values()) rows += t.size;
       served.history.push(c);
       served.historyRows += rows;
-      while (served.historyRows > maxRows && served.history.length > 1) {
+      while ((served.historyRows > maxRows || served.history.length > maxCommits) && served.history.length > 1) {
         const old = served.history.shift()!;
         for (const t of old.changes.values()) served.historyRows -= t.size;
       }
