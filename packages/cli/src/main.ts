@@ -9,7 +9,7 @@ program.name('ovnts').description('OVN-architecture network virtualization in Ty
 
 program
   .command('db')
-  .description('OVSDB server and database files: create, serve, query, transact')
+  .description('OVSDB server and database files: create, serve, convert, query, transact, codegen')
   .allowUnknownOption()
   .helpOption(false)
   .argument('[args...]')

@@ -3,6 +3,7 @@
  *   ovnts db serve [FILE...] [--in-memory SCHEMA...] --remote REMOTE...
  *   ovnts db create FILE SCHEMA
  *   ovnts db query|transact REMOTE JSON
+ *   ovnts db codegen SCHEMA [--out FILE]
  */
 import { Command, Option } from 'commander';
 import { writeFileSync, unlinkSync } from 'node:fs';
@@ -11,6 +12,7 @@ import {
   Database,
   convertDatabase,
   createDatabaseFile,
+  generateModels,
   loadDatabaseFile,
   openDatabaseFile,
   parseSchemaText,
@@ -76,7 +78,7 @@ export async function runDb(args: string[]): Promise<number> {
     .argument('<remote>')
     .argument('<json>', 'the transact params: ["DB", op...]')
     .action(async (remote: string, json: string) => {
-      code = await rawTransact(remote, json);
+      code = await rawTransact(remote, json, true);
     });
   cmd
     .command('transact')
@@ -85,6 +87,18 @@ export async function runDb(args: string[]): Promise<number> {
     .argument('<json>')
     .action(async (remote: string, json: string) => {
       code = await rawTransact(remote, json);
+    });
+
+  cmd
+    .command('codegen')
+    .description('generate TypeScript row types and converters for a schema (see docs/client.md, "Typed models")')
+    .argument('<schema>', 'ovn-nb, ovn-sb, vswitch, or a .ovsschema path')
+    .option('--out <file>', 'write the module to this file instead of stdout')
+    .option('--import-from <module>', 'module the generated code imports its runtime from', '@ovnts/ovsdb')
+    .action((schema: string, o: { out?: string; importFrom: string }) => {
+      const text = generateModels(loadSchema(schema), { importFrom: o.importFrom });
+      if (o.out === undefined) process.stdout.write(text);
+      else writeFileSync(o.out, text);
     });
 
   try {
@@ -136,7 +150,9 @@ async function serve(files: string[], o: Record<string, unknown>): Promise<numbe
   return 0;
 }
 
-async function rawTransact(remote: string, json: string): Promise<number> {
+const READ_ONLY_OPS = new Set(['select', 'wait', 'comment', 'assert']);
+
+async function rawTransact(remote: string, json: string, readOnly = false): Promise<number> {
   let params: unknown;
   try {
     params = JSON.parse(json);
@@ -146,6 +162,11 @@ async function rawTransact(remote: string, json: string): Promise<number> {
   }
   if (!Array.isArray(params)) {
     process.stderr.write('ovnts db: expected a JSON array ["DB", op...]\n');
+    return 1;
+  }
+  const writer = readOnly ? params.slice(1).find((op) => !READ_ONLY_OPS.has(String((op as { op?: unknown } | null)?.op))) : undefined;
+  if (writer !== undefined) {
+    process.stderr.write(`ovnts db query: only select, wait, comment and assert are allowed (use "ovnts db transact" to write)\n`);
     return 1;
   }
   const conn = new JsonRpcConnection(await connectStream(remote));

@@ -29,14 +29,19 @@ export function pascalCase(name: string): string {
     .join('');
 }
 
-/** A single-quoted TypeScript string literal, safe for any string (control and lone surrogate units escaped). */
+/**
+ * A TypeScript string literal for any string (control characters and lone surrogates escaped),
+ * quoted as prettier would: single quotes unless the string holds more of them than double quotes.
+ */
 export function tsString(s: string): string {
-  const esc = s.replace(/[\\'\u0000-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
+  const q = (s.match(/'/g)?.length ?? 0) > (s.match(/"/g)?.length ?? 0) ? '"' : "'";
+  const esc = s.replace(/[\\'"\u0000-\u001f\u007f\u2028\u2029]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, (c) => {
     switch (c) {
       case '\\':
         return '\\\\';
       case "'":
-        return "\\'";
+      case '"':
+        return c === q ? `\\${c}` : c;
       case '\n':
         return '\\n';
       case '\r':
@@ -47,7 +52,7 @@ export function tsString(s: string): string {
         return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
     }
   });
-  return `'${esc}'`;
+  return q + esc + q;
 }
 
 function literal(a: Atom, t: AtomicType, asKey: boolean): string {
