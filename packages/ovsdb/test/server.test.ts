@@ -294,3 +294,27 @@ t.test('an update never overtakes the reply of the monitor it belongs to', async
   await until(() => order.length === 3);
   t.same(order, ['reply 1', 'reply 2', 'update2']);
 });
+
+t.test('a client that never reads is dropped once its backlog passes the bound; others carry on', async (t) => {
+  const { connect, server, remote } = await setup(t, { maxBacklogBytes: 256 * 1024 });
+  const path = remote.slice('unix:'.length);
+  // Subscribe, then stop reading: pause the socket so the kernel buffers fill up.
+  const stuck = net.connect(path);
+  await new Promise((r) => stuck.once('connect', r));
+  stuck.write(JSON.stringify({ id: 1, method: 'monitor_cond', params: ['OVN_Northbound', 'm', { Logical_Switch: [{ columns: ['name', 'external_ids'] }] }] }));
+  await new Promise((r) => setTimeout(r, 50));
+  stuck.pause();
+  const closed = new Promise((r) => stuck.once('close', r));
+  t.teardown(() => stuck.destroy());
+  const w = await connect();
+  const big = 'x'.repeat(8 * 1024);
+  let i = 0;
+  // Bounded: at most 400 commits of ~8 KiB updates (3 MiB) must overflow a 256 KiB bound plus socket buffers.
+  for (; i < 400 && server.sessions.size === 2; i++) {
+    await w.request('transact', ['OVN_Northbound', { op: 'insert', table: 'Logical_Switch', row: { name: `s${i}`, external_ids: ['map', [['k', big]]] } }]);
+  }
+  t.equal(server.sessions.size, 1, `the stuck client was dropped after ${i} commits`);
+  stuck.resume();
+  await closed;
+  t.same(await w.request('echo', ['still serving']), ['still serving']);
+});
