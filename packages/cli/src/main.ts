@@ -2,7 +2,18 @@
  * The `ovnts` command. Each subcommand lives in its own module and is imported only when
  * used, so `ovnts nbctl …` does not pay for loading the server or the lab.
  */
-import { Command } from 'commander';
+
+/** The operator CLIs parse ovs-vsctl-style options themselves and skip commander, to start fast. */
+const CTL: Record<string, () => Promise<(args: readonly string[]) => Promise<number>>> = {
+  nbctl: async () => (await import('./commands/nbctl.js')).runNbctl,
+  sbctl: async () => (await import('./commands/sbctl.js')).runSbctl,
+  vsctl: async () => (await import('./commands/vsctl.js')).runVsctl,
+};
+const ctl = CTL[process.argv[2] ?? ''];
+// Output to pipes and files is written synchronously on Linux, so exiting at once loses nothing.
+if (ctl) process.exit(await (await ctl())(process.argv.slice(3)));
+
+const { Command } = await import('commander');
 
 const program = new Command();
 program.name('ovnts').description('OVN-architecture network virtualization in TypeScript').version('0.1.0');
@@ -17,6 +28,14 @@ program
     const { runDb } = await import('./commands/db.js');
     process.exitCode = await runDb(args);
   });
+
+for (const [name, what] of [
+  ['nbctl', 'Northbound DB commands, with ovn-nbctl syntax and output'],
+  ['sbctl', 'Southbound DB commands, with ovn-sbctl syntax and output'],
+  ['vsctl', 'Open_vSwitch DB commands, with ovs-vsctl syntax and output'],
+] as const) {
+  program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]');
+}
 
 /** One line for the user: file errors name the file and say what went wrong in words. */
 function describe(e: unknown): string {
