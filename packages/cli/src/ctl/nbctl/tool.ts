@@ -5,6 +5,7 @@ import { PORT_COMMANDS } from './port-commands.js';
 import { ROUTER_COMMANDS } from './router-commands.js';
 import { show } from './show.js';
 import { SWITCH_COMMANDS } from './switch-commands.js';
+import { OVN_DBCTL_OPTIONS } from '../ovn-dbctl-options.js';
 
 const byName = (table: string, name = 'name'): RowId => ({ table, name });
 const byKey = (table: string, key: string): RowId => ({ table, name: 'external_ids', key });
@@ -70,21 +71,7 @@ export const NBCTL: ToolSpec = {
   rowIds: NB_ROW_IDS,
   commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...DB_COMMANDS],
   baseTables: ['NB_Global'],
-  extraOptions: {
-    'no-wait': false,
-    wait: true,
-    'print-wait-time': false,
-    'leader-only': false,
-    'no-leader-only': false,
-    'shuffle-remotes': false,
-    'no-shuffle-remotes': false,
-    unixctl: true,
-    detach: false,
-    'no-chdir': false,
-    pidfile: 'optional',
-    'overwrite-pidfile': false,
-    monitor: false,
-  },
+  extraOptions: OVN_DBCTL_OPTIONS,
   allowWait: true,
   preExecute,
   postExecute,

@@ -3,6 +3,7 @@ import { DB_COMMANDS } from '../db-commands.js';
 import { genericShow } from '../generic-show.js';
 import type { CommandSpec, ExecuteContext, RowId, ShowTable, ToolSpec } from '../tool.js';
 import { CHASSIS_COMMANDS } from './chassis-commands.js';
+import { OVN_DBCTL_OPTIONS } from '../ovn-dbctl-options.js';
 
 const byName = (table: string, name = 'name'): RowId => ({ table, name });
 const byKey = (table: string, key: string): RowId => ({ table, name: 'external_ids', key });
@@ -65,21 +66,7 @@ export const SBCTL: ToolSpec = {
   commands: [init, genericShow(), ...CHASSIS_COMMANDS, ...DB_COMMANDS],
   showTables: SB_SHOW,
   baseTables: ['SB_Global'],
-  extraOptions: {
-    'no-wait': false,
-    wait: true,
-    'print-wait-time': false,
-    'leader-only': false,
-    'no-leader-only': false,
-    'shuffle-remotes': false,
-    'no-shuffle-remotes': false,
-    unixctl: true,
-    detach: false,
-    'no-chdir': false,
-    pidfile: 'optional',
-    'overwrite-pidfile': false,
-    monitor: false,
-  },
+  extraOptions: OVN_DBCTL_OPTIONS,
   allowWait: false,
   preExecute,
 };
