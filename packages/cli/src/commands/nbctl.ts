@@ -1,7 +1,7 @@
 /** `ovnts nbctl ...`: ovn-nbctl's commands, options and output over the Northbound database. */
-import { runTool } from '../ctl/runner.js';
+import { runToolOrBatch } from '../ctl/batch.js';
 import { NBCTL } from '../ctl/nbctl/tool.js';
 
 export function runNbctl(args: readonly string[]): Promise<number> {
-  return runTool(NBCTL, args);
+  return runToolOrBatch(NBCTL, args);
 }
