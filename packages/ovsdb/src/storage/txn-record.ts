@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { UUID_RE, checkDatumSize, datumToJson, datumsEqual, defaultDatum, parseDatum, type Datum } from '../datum.js';
 import type { ChangeSet, Commit, Database, RowChange } from '../database.js';
 import type { Row } from '../row.js';
-import type { DatabaseSchema, TableSchema } from '../schema.js';
+import type { ColumnType, DatabaseSchema, TableSchema } from '../schema.js';
 import { applyDatumDiff, datumDiff, isComposite, isDefaultDatum } from '../updates.js';
 
 export const SNAPSHOT_COMMENT = 'compacting database online';
@@ -106,6 +106,12 @@ export function commitToRecordText(schema: DatabaseSchema, commit: Commit, date:
   return JSON.stringify(record);
 }
 
+function applyDiff(cur: Datum, dj: unknown, t: ColumnType): Datum {
+  const next = applyDatumDiff(cur, parseDatum(dj, t, undefined, true), t);
+  checkDatumSize(next, t);
+  return next;
+}
+
 function isObject(j: unknown): j is Record<string, unknown> {
   return typeof j === 'object' && j !== null && !Array.isArray(j);
 }
@@ -148,9 +154,16 @@ export function recordToCommit(db: Database, j: unknown): Commit {
         if (!c) throw new Error(`No column ${cname} in table ${key}.`);
         const cur = values[c.index]!;
         if (isDiff && isComposite(c.type) && !isDefaultDatum(cur, c.type)) {
-          const next = applyDatumDiff(cur, parseDatum(dj, c.type, undefined, true), c.type);
-          checkDatumSize(next, c.type);
-          values[c.index] = next;
+          values[c.index] = applyDiff(cur, dj, c.type);
+        } else if (isDiff && isComposite(c.type)) {
+          // OVS's reader replaces a default value with the diff instead of applying it; do the
+          // same, unless that cannot be valid (a diff with more elements than the column holds),
+          // where only applying it gives the value the writing server had.
+          try {
+            values[c.index] = parseDatum(dj, c.type);
+          } catch {
+            values[c.index] = applyDiff(cur, dj, c.type);
+          }
         } else {
           values[c.index] = parseDatum(dj, c.type);
         }
