@@ -34,8 +34,17 @@ export class TableData {
   }
 }
 
+/**
+ * The key of a row in one unique index. The common case, one scalar column (a name, a tunnel
+ * key), uses the value's own text: unique within the column and allocation-free for strings.
+ */
 export function indexKey(values: readonly Datum[], index: TableSchema['indexes'][number]): string {
-  if (index.length === 1) return JSON.stringify(values[index[0]!.index]);
+  if (index.length === 1) {
+    const c = index[0]!;
+    const d = values[c.index]!;
+    if (c.type.min === 1 && c.type.max === 1 && c.type.value === undefined) return String(d[0]);
+    return JSON.stringify(d);
+  }
   return JSON.stringify(index.map((c) => values[c.index]));
 }
 
