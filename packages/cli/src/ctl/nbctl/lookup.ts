@@ -19,6 +19,7 @@ interface Kind {
 export const LS: Kind = { table: 'Logical_Switch', noun: 'switch', plural: 'logical switches' };
 export const LR: Kind = { table: 'Logical_Router', noun: 'router', plural: 'logical routers' };
 export const LSP: Kind = { table: 'Logical_Switch_Port', noun: 'port' };
+export const LRP: Kind = { table: 'Logical_Router_Port', noun: 'port' };
 
 export function byNameOrUuid(ctx: CommandContext, kind: Kind, id: string, mustExist: true): ViewRow;
 export function byNameOrUuid(ctx: CommandContext, kind: Kind, id: string, mustExist: boolean): ViewRow | undefined;

@@ -3,6 +3,7 @@ import { DB_COMMANDS } from '../db-commands.js';
 import type { CommandSpec, ExecuteContext, PostExecuteContext, RowId, ToolSpec } from '../tool.js';
 import { PORT_COMMANDS } from './port-commands.js';
 import { ROUTER_COMMANDS } from './router-commands.js';
+import { ROUTER_PORT_COMMANDS } from './router-port-commands.js';
 import { show } from './show.js';
 import { SWITCH_COMMANDS } from './switch-commands.js';
 import { OVN_DBCTL_OPTIONS } from '../ovn-dbctl-options.js';
@@ -69,7 +70,7 @@ export const NBCTL: ToolSpec = {
   optionsEnv: 'OVN_NBCTL_OPTIONS',
   logModule: 'ovn_dbctl',
   rowIds: NB_ROW_IDS,
-  commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...DB_COMMANDS],
+  commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...ROUTER_PORT_COMMANDS, ...DB_COMMANDS],
   baseTables: ['NB_Global'],
   extraOptions: OVN_DBCTL_OPTIONS,
   allowWait: true,
