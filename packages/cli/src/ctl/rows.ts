@@ -10,13 +10,14 @@ import type { DbTxn, ViewRow } from './db-txn.js';
 import { fail } from './errors.js';
 import type { RowId, ToolSpec } from './tool.js';
 
-const PARTIAL_UUID = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';
+/** The shape of a UUID's text: a hex digit at each 'h', a dash elsewhere (for prefix lookups). */
+const UUID_SHAPE = 'hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh';
 
 /** How many leading characters of `s` are a UUID prefix, or 0 when `s` is not one. */
 function partialUuidLength(s: string): number {
-  if (s.length > PARTIAL_UUID.length) return 0;
+  if (s.length > UUID_SHAPE.length) return 0;
   for (let i = 0; i < s.length; i++) {
-    const ok = PARTIAL_UUID[i] === 'x' ? /[0-9a-fA-F]/.test(s[i]!) : s[i] === '-';
+    const ok = UUID_SHAPE[i] === 'h' ? /[0-9a-fA-F]/.test(s[i]!) : s[i] === '-';
     if (!ok) return 0;
   }
   return s.length;
