@@ -8,6 +8,7 @@ const CTL: Record<string, () => Promise<(args: readonly string[]) => Promise<num
   nbctl: async () => (await import('./commands/nbctl.js')).runNbctl,
   sbctl: async () => (await import('./commands/sbctl.js')).runSbctl,
   vsctl: async () => (await import('./commands/vsctl.js')).runVsctl,
+  trace: async () => (await import('./commands/trace.js')).runTrace,
 };
 const ctl = CTL[process.argv[2] ?? ''];
 // Output to pipes and files is written synchronously on Linux, so exiting at once loses nothing.
@@ -33,6 +34,7 @@ for (const [name, what] of [
   ['nbctl', 'Northbound DB commands, with ovn-nbctl syntax and output'],
   ['sbctl', 'Southbound DB commands, with ovn-sbctl syntax and output'],
   ['vsctl', 'Open_vSwitch DB commands, with ovs-vsctl syntax and output'],
+  ['trace', 'simulate a packet through the logical flows of a Southbound DB, like ovn-trace'],
 ] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]');
 }

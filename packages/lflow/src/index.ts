@@ -16,3 +16,5 @@ export {
   type FieldMatch,
   type NormalizeOptions,
 } from './normalize.js';
+export { parseActions, printActions, printAction, argOf, type Action, type Arg, type ArgValue, type Backend, type Value, type ActionParseOptions } from './actions.js';
+export * from './trace/index.js';

@@ -5,7 +5,7 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { normalize, parseMatch, printMatch, type MatchLookup } from '../src/index.js';
+import { normalize, parseActions, parseMatch, printActions, printMatch, type MatchLookup } from '../src/index.js';
 import { northdMissing, southboundFor, type SouthboundMatches } from './real-northd.js';
 import { astEqual } from './helpers.js';
 
@@ -15,7 +15,8 @@ const missing = northdMissing() ?? (existsSync(SCENARIOS) ? undefined : `${SCENA
 interface Scenario {
   readonly name: string;
   readonly nbctl: string[][];
-  readonly sbctl?: string[][];
+  /** ovn-sbctl lines (the oracle calls them chassis lines: what ovn-controller would write). */
+  readonly chassis?: string[][];
 }
 
 function lookupFor(sb: SouthboundMatches): MatchLookup {
@@ -62,7 +63,7 @@ t.test('real ovn-northd matches', { skip: missing ? `real OVN unavailable: ${mis
   const results: { name: string; sb: SouthboundMatches }[] = [];
   const queue = [...scenarios];
   await Promise.all([0, 1].map(async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) results.push({ name: s.name, sb: await southboundFor(s.nbctl, s.sbctl ?? []) });
+    for (let s = queue.shift(); s; s = queue.shift()) results.push({ name: s.name, sb: await southboundFor(s.nbctl, s.chassis ?? []) });
   }));
   const distinct = new Set<string>();
   const failures: string[] = [];
@@ -83,6 +84,22 @@ t.test('real ovn-northd matches', { skip: missing ? `real OVN unavailable: ${mis
     }
   }
   t.same(failures, [], 'every match parses, round-trips and normalizes');
+  const actionFailures: string[] = [];
+  const distinctActions = new Set<string>();
+  for (const { name, sb } of results) {
+    for (const a of sb.actions) {
+      try {
+        const parsed = parseActions(a);
+        const printed = printActions(parsed);
+        if (printActions(parseActions(printed)) !== printed) actionFailures.push(`${name}: printing is not stable for ${a}`);
+        distinctActions.add(a);
+      } catch (err) {
+        actionFailures.push(`${name}: ${a}: ${(err as Error).message}`);
+      }
+    }
+  }
+  t.same(actionFailures, [], 'every action list parses and prints stably');
+  t.ok(distinctActions.size > 100, `parsed ${distinctActions.size} distinct action lists`);
   t.ok(distinct.size > 200, `parsed ${distinct.size} distinct matches (${total} flows, ${scenarios.length} scenarios)`);
   t.comment(`real northd: ${distinct.size} distinct matches parsed from ${total} logical flows of ${scenarios.length} scenarios`);
 });

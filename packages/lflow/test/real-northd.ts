@@ -37,6 +37,7 @@ export function northdMissing(): string | undefined {
 /** What the match language needs from a Southbound database. */
 export interface SouthboundMatches {
   readonly matches: string[];
+  readonly actions: string[];
   readonly addressSets: Map<string, string[]>;
   readonly portGroups: Map<string, string[]>;
   /** SB_Global options (svc_monitor_mac feeds the `$svc_monitor_mac` address set). */
@@ -60,7 +61,20 @@ function mapOf(v: unknown): Map<string, string> {
   return new Map(Array.isArray(v) && v[0] === 'map' ? (v[1] as [string, string][]) : []);
 }
 
-export async function southboundFor(nbctlLines: readonly (readonly string[])[], sbctlLines: readonly (readonly string[])[] = []): Promise<SouthboundMatches> {
+/** A running real OVN control plane (ovsdb-server with NB and SB, ovn-northd) for a test to use. */
+export interface RealOvn {
+  readonly remote: string;
+  readonly dir: string;
+  readonly nbctl: (args: readonly string[]) => Promise<string>;
+  readonly sbctl: (args: readonly string[]) => Promise<string>;
+}
+
+/**
+ * Starts ovsdb-server (NB + SB files) and ovn-northd in a temporary directory, applies the nbctl
+ * lines (then the sbctl lines, as the oracle's record.py does), waits for northd, runs `fn`,
+ * and stops both daemons by PID whatever happens.
+ */
+export async function withRealOvn<T>(nbctlLines: readonly (readonly string[])[], sbctlLines: readonly (readonly string[])[], fn: (ovn: RealOvn) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-lflow-'));
   const sock = join(dir, 'db.sock');
   const remote = `unix:${sock}`;
@@ -95,15 +109,9 @@ export async function southboundFor(nbctlLines: readonly (readonly string[])[], 
     if (sbctlLines.length) {
       for (const line of sbctlLines) await sbctl(line);
       await nbctl(['--wait=sb', 'sync']);
+      await nbctl(['--wait=sb', 'sync']);
     }
-    const list = async (table: string, columns: string): Promise<unknown[][]> =>
-      (JSON.parse(await sbctl(['--format=json', `--columns=${columns}`, 'list', table])) as { data: unknown[][] }).data;
-    const matches = (await list('Logical_Flow', 'match')).map((r) => r[0] as string);
-    const addressSets = new Map((await list('Address_Set', 'name,addresses')).map((r) => [r[0] as string, setOf(r[1]) as string[]]));
-    const portGroups = new Map((await list('Port_Group', 'name,ports')).map((r) => [r[0] as string, setOf(r[1]) as string[]]));
-    const globals = await list('SB_Global', 'options');
-    const options = globals.length ? mapOf(globals[0]![0]) : new Map<string, string>();
-    return { matches, addressSets, portGroups, options };
+    return await fn({ remote, dir, nbctl, sbctl });
   } finally {
     for (const c of children.reverse()) {
       const running = (): boolean => c.exitCode === null && c.signalCode === null;
@@ -116,4 +124,18 @@ export async function southboundFor(nbctlLines: readonly (readonly string[])[], 
     }
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+export function southboundFor(nbctlLines: readonly (readonly string[])[], sbctlLines: readonly (readonly string[])[] = []): Promise<SouthboundMatches> {
+  return withRealOvn(nbctlLines, sbctlLines, async ({ sbctl }) => {
+    const list = async (table: string, columns: string): Promise<unknown[][]> =>
+      (JSON.parse(await sbctl(['--format=json', `--columns=${columns}`, 'list', table])) as { data: unknown[][] }).data;
+    const matches = (await list('Logical_Flow', 'match')).map((r) => r[0] as string);
+    const actions = (await list('Logical_Flow', 'actions')).map((r) => r[0] as string);
+    const addressSets = new Map((await list('Address_Set', 'name,addresses')).map((r) => [r[0] as string, setOf(r[1]) as string[]]));
+    const portGroups = new Map((await list('Port_Group', 'name,ports')).map((r) => [r[0] as string, setOf(r[1]) as string[]]));
+    const globals = await list('SB_Global', 'options');
+    const options = globals.length ? mapOf(globals[0]![0]) : new Map<string, string>();
+    return { matches, actions, addressSets, portGroups, options };
+  });
 }
