@@ -55,7 +55,7 @@ export type Action =
   | { readonly kind: 'block'; readonly name: string; readonly body: readonly Action[] };
 
 /** What may follow a name in statement position, and how. */
-type Shape = 'bare' | 'call' | 'bare-or-call' | 'block' | 'bare-or-block' | 'result';
+type Shape = 'bare' | 'call' | 'bare-or-call' | 'block' | 'bare-or-block';
 
 const ACTIONS: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   // Connection tracking.
@@ -99,7 +99,6 @@ const ACTIONS: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['fwd_group', 'call'],
   ['commit_ecmp_nh', 'call'],
   ['commit_lb_aff', 'call'],
-  ['put_nd_ra_opts', 'result'],
   ['mac_cache_use', 'bare'],
 ]);
 
@@ -179,6 +178,15 @@ class ActionParser {
     let guard = 0;
     while (!this.at(until)) {
       if (++guard > 100_000) this.syntaxError('expecting end of actions');
+      if (this.at('id') && this.tok.text === 'drop' && this.lx.peek().kind !== '=') {
+        // `drop;` is a whole action list, never one statement among others (as in ovn-controller).
+        if (out.length) this.syntaxError('expecting action');
+        this.advance();
+        if (!this.at(';')) this.syntaxError("expecting `;'");
+        this.advance();
+        if (!this.at(until)) this.syntaxError('expecting end of input');
+        return [{ kind: 'drop' }];
+      }
       out.push(this.action());
       if (!this.at(';')) this.syntaxError("expecting `;'");
       this.advance();
@@ -195,9 +203,8 @@ class ActionParser {
       case 'next':
         return this.next();
       case 'output':
-      case 'drop':
         this.advance();
-        return { kind: t.text };
+        return { kind: 'output' };
     }
     const shape = ACTIONS.get(t.text);
     if (!shape) {
@@ -231,14 +238,14 @@ class ActionParser {
     if (this.at('int')) table = this.smallInt();
     else {
       for (let guard = 0; !this.at(')') && guard < 4; guard++) {
-        if (!this.at('id')) this.syntaxError('expecting "pipeline" or "table"');
+        if (!this.at('id') || (this.tok.text !== 'pipeline' && this.tok.text !== 'table')) this.syntaxError('expecting "pipeline" or "table"');
         const key = this.advance().text;
         this.expect('=');
         if (key === 'pipeline') {
-          if (!this.at('id') || (this.tok.text !== 'ingress' && this.tok.text !== 'egress')) this.syntaxError('expecting "ingress" or "egress"');
+          const word: string = this.tok.text;
+          if (!this.at('id') || (word !== 'ingress' && word !== 'egress')) this.syntaxError('expecting "ingress" or "egress"');
           pipeline = this.advance().text as 'ingress' | 'egress';
-        } else if (key === 'table') table = this.smallInt();
-        else this.syntaxError('expecting "pipeline" or "table"');
+        } else table = this.smallInt();
         if (this.at(',')) this.advance();
       }
     }
@@ -260,10 +267,9 @@ class ActionParser {
     const sym = this.symtab.get(t.text);
     if (!sym) this.syntaxError('expecting field name');
     this.advance();
-    if (!this.at('[')) {
-      if (sym.kind === 'predicate') this.error(`Predicate symbol ${sym.name} used where lvalue required.`, t.start, t.end);
-      return { ref: { symbol: sym.name, ofs: 0, nBits: sym.width, subscript: false }, sym };
-    }
+    if (sym.kind === 'predicate') this.error(`Predicate symbol ${sym.name} used where lvalue required.`, t.start, t.end);
+    if (!this.at('[')) return { ref: { symbol: sym.name, ofs: 0, nBits: sym.width, subscript: false }, sym };
+    if (sym.width === 0) this.error(`Cannot select subfield of string field ${sym.name}.`, t.start, this.tok.end);
     this.advance();
     const lo = this.smallInt();
     let hi = lo;
@@ -280,13 +286,14 @@ class ActionParser {
     const start = this.tok.start;
     const { ref: dst, sym } = this.field();
     if (this.at('--')) {
-      if (dst.symbol !== 'ip.ttl') this.syntaxError('expecting `=\' or `<->\'');
+      if (dst.symbol !== 'ip.ttl' || dst.subscript) this.syntaxError('expecting `=\' or `<->\'');
       this.advance();
       return { kind: 'dec_ttl' };
     }
     if (this.at('<->')) {
       this.advance();
       const { ref: b } = this.field();
+      if ((b.nBits === 0) !== (dst.nBits === 0)) this.error(`Can't exchange ${kindOf(dst)} field (${dst.symbol}) with ${kindOf(b)} field (${b.symbol}).`, start, this.prevEnd);
       if (b.nBits !== dst.nBits) this.error(`Can't exchange ${dst.nBits}-bit field with ${b.nBits}-bit field.`, start, this.prevEnd);
       return { kind: 'exchange', a: dst, b };
     }
@@ -301,6 +308,7 @@ class ActionParser {
     }
     if (t.kind === 'id') {
       const { ref: src } = this.field();
+      if ((src.nBits === 0) !== (dst.nBits === 0)) this.error(`Can't assign ${kindOf(src)} field (${src.symbol}) to ${kindOf(dst)} field (${dst.symbol}).`, start, this.prevEnd);
       if (src.nBits !== dst.nBits) this.error(`Can't assign ${src.nBits}-bit value to ${dst.nBits}-bit destination.`, start, this.prevEnd);
       return { kind: 'assign', dst, src: { kind: 'field', ref: src } };
     }
@@ -325,8 +333,10 @@ class ActionParser {
     for (let guard = 0; !this.at(')'); guard++) {
       if (guard > 10_000 || this.at('end')) this.syntaxError("expecting `)'");
       let key: string | undefined;
-      if (this.at('id') && this.lx.peek().kind === '=') {
-        key = this.advance().text;
+      if ((this.at('id') || this.at('int')) && this.lx.peek().kind === '=') {
+        // `key = value`; select() writes integer keys (`select(1=50, 2=50)`).
+        const k = this.advance();
+        key = k.kind === 'id' ? k.text : this.input.slice(k.start, k.end);
         this.advance();
       }
       out.push({ key, value: this.argValue() });
@@ -340,10 +350,13 @@ class ActionParser {
   private argValue(): ArgValue {
     const t = this.tok;
     switch (t.kind) {
-      case 'id':
-        if (this.symtab.get(t.text)) return { kind: 'field', ref: this.field().ref };
+      case 'id': {
+        const sym = this.symtab.get(t.text);
+        // Predicates name protocols here (`proto = tcp`), not fields.
+        if (sym && sym.kind !== 'predicate') return { kind: 'field', ref: this.field().ref };
         this.advance();
         return { kind: 'word', word: t.text };
+      }
       case 'string':
         this.advance();
         return { kind: 'const', c: { kind: 'str', value: t.text } };
@@ -430,6 +443,10 @@ export function parseActions(input: string, opts: ActionParseOptions = {}): Acti
   return new ActionParser(input, opts.symtab ?? ovnSymbols()).parse();
 }
 
+function kindOf(ref: FieldRef): string {
+  return ref.nBits === 0 ? 'string' : 'integer';
+}
+
 function printValue(v: ArgValue): string {
   switch (v.kind) {
     case 'const':
@@ -461,7 +478,8 @@ export function printAction(a: Action): string {
     case 'next':
       if (a.pipeline === undefined && a.table === undefined) return 'next;';
       if (a.pipeline === undefined) return `next(${a.table});`;
-      return `next(pipeline=${a.pipeline}, table=${a.table ?? 0});`;
+      if (a.table === undefined) return `next(pipeline=${a.pipeline});`;
+      return `next(pipeline=${a.pipeline}, table=${a.table});`;
     case 'output':
     case 'drop':
       return `${a.kind};`;

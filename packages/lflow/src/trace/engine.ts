@@ -301,6 +301,7 @@ export class Tracer {
     parent.children.push(node);
     if (hit.actions instanceof MatchError) {
       node.children.push({ kind: 'error', text: `*** error parsing actions: ${hit.actions.message}` });
+      this.fate.drops.push({ datapath: dp.name, stage: f.stage, how: 'drop' });
       return;
     }
     const ctx: Ctx = { dp, pipeline, table, stage: f.stage, parent, node, depth };
