@@ -9,6 +9,11 @@ const CTL: Record<string, () => Promise<(args: readonly string[]) => Promise<num
   sbctl: async () => (await import('./commands/sbctl.js')).runSbctl,
   vsctl: async () => (await import('./commands/vsctl.js')).runVsctl,
   trace: async () => (await import('./commands/trace.js')).runTrace,
+  controller: async () => (await import('./commands/controller.js')).runController,
+  northd: async () => (await import('./commands/northd.js')).runNorthd,
+  lab: async () => (await import('./commands/lab.js')).runLab,
+  switch: async () => (await import('./commands/switch.js')).runSwitch,
+  ofctl: async () => (await import('./commands/ofctl.js')).runOfctl,
 };
 const ctl = CTL[process.argv[2] ?? ''];
 // Output to pipes and files is written synchronously on Linux, so exiting at once loses nothing.
@@ -35,6 +40,11 @@ for (const [name, what] of [
   ['sbctl', 'Southbound DB commands, with ovn-sbctl syntax and output'],
   ['vsctl', 'Open_vSwitch DB commands, with ovs-vsctl syntax and output'],
   ['trace', 'simulate a packet through the logical flows of a Southbound DB, like ovn-trace'],
+  ['northd', 'compile the Northbound DB into the Southbound DB (logical flows, bindings)'],
+  ['controller', 'per-host controller: chassis, port binding, logical flows to switch flows'],
+  ['lab', 'a multi-host virtual datacenter on this machine: up, vm add, ping, demo, down'],
+  ['switch', 'run a switch: ports, Geneve tunnels, flow tables, control socket'],
+  ['ofctl', 'OpenFlow tables of a switch, with ovs-ofctl syntax and output'],
 ] as const) {
   program.command(name).description(what).allowUnknownOption().helpOption(false).argument('[args...]');
 }

@@ -6,7 +6,7 @@ import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalize, parseActions, parseMatch, printActions, printMatch, type MatchLookup } from '../src/index.js';
-import { northdMissing, southboundFor, type SouthboundMatches } from './real-northd.js';
+import { northdMissing, southboundFor, type SouthboundMatches } from '@ovnts/testkit';
 import { astEqual } from './helpers.js';
 
 const SCENARIOS = '/work/shared/oracle/scenarios';

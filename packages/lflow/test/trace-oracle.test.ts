@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { southboundFromRows, TRACE_TABLES, Tracer, type Fate } from '../src/index.js';
-import { northdMissing, withRealOvn } from './real-northd.js';
+import { listTables, northdMissing, withRealOvn } from '@ovnts/testkit';
 
 const ORACLE = '/work/shared/oracle';
 const PYTHON = '/usr/bin/python3';
@@ -54,15 +54,6 @@ function comparable(text: string): string {
     .trim();
 }
 
-async function readSouthbound(sbctl: (args: readonly string[]) => Promise<string>): Promise<Record<string, Record<string, unknown>[]>> {
-  const rows: Record<string, Record<string, unknown>[]> = {};
-  for (const [table, columns] of Object.entries(TRACE_TABLES)) {
-    const out = JSON.parse(await sbctl(['--format=json', `--columns=${columns.join(',')}`, 'list', table])) as { headings: string[]; data: unknown[][] };
-    rows[table] = out.data.map((r) => Object.fromEntries(out.headings.map((h, i) => [h, r[i]])));
-  }
-  return rows;
-}
-
 t.test('ovnts trace reaches the recorded fates of real OVN', { skip: missing ? `real OVN unavailable: ${missing}` : false }, async (t) => {
   const scenarios = readdirSync(join(ORACLE, 'scenarios')).filter((f) => f.endsWith('.json')).sort()
     .map((f) => JSON.parse(readFileSync(join(ORACLE, 'scenarios', f), 'utf8')) as Scenario);
@@ -75,7 +66,7 @@ t.test('ovnts trace reaches the recorded fates of real OVN', { skip: missing ? `
     for (let s = queue.shift(); s; s = queue.shift()) {
       const sc = s;
       await withRealOvn(sc.nbctl, sc.chassis ?? [], async ({ remote, sbctl }) => {
-        const tracer = new Tracer(southboundFromRows(await readSouthbound(sbctl)));
+        const tracer = new Tracer(southboundFromRows(await listTables(sbctl, TRACE_TABLES)));
         t.same(tracer.check().map((e) => `${e.flow.match} / ${e.flow.actions}: ${e.error.message}`), [], `${sc.name}: every logical flow parses`);
         fates[sc.name] = sc.packets.map((p) => tracer.trace(undefined, p.microflow, { ct: ctList(p), ...(p.lb_dst ? { lbDst: p.lb_dst } : {}) }).fate);
         for (const [i, p] of sc.packets.entries()) {

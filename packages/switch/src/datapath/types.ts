@@ -7,6 +7,7 @@ import type { FlowKey } from '../fields.js';
 import type { Action } from '../flow/actions.js';
 import type { GroupTable } from '../flow/group.js';
 import type { FlowTables } from '../flow/table.js';
+import type { Conntrack } from '../conntrack/conntrack.js';
 
 /** Where the datapath sends frames: the port layer implements it. */
 export interface PortSink {
@@ -14,6 +15,11 @@ export interface PortSink {
   transmit(ofport: number, frame: Uint8Array, tunnel: TunnelMetadata | undefined): void;
   /** Whether `ofport` exists (output to a missing port is dropped and counted). */
   has(ofport: number): boolean;
+  /**
+   * Every port, for output to FLOOD / ALL (optional: without it those outputs are dropped).
+   * Added by the datapath implementation.
+   */
+  ports?(): Iterable<number>;
 }
 
 /** Tunnel fields of a packet received from or sent to a tunnel port. */
@@ -55,6 +61,21 @@ export interface DatapathStats {
   readonly cacheEntries: number;
   readonly packetsIn: number;
   readonly dropped: number;
+  // Optional fields added with the implementation (createDatapath fills them all).
+  /** Frames received (receive calls) and frames handed to the sink. */
+  readonly received?: number;
+  readonly sent?: number;
+  /** Conntrack recirculations run, and those refused by the per-packet bound. */
+  readonly recirculations?: number;
+  readonly recirculationDrops?: number;
+  /** Outputs to ports the sink does not have. */
+  readonly portDrops?: number;
+  /** Translations that failed (resubmit depth or count exceeded); the packet is dropped. */
+  readonly translationErrors?: number;
+  /** Cache entries found stale (their flows or groups changed) and evicted for space. */
+  readonly cacheStale?: number;
+  readonly cacheEvictions?: number;
+  readonly cacheSubtables?: number;
 }
 
 /** One step of a trace (ofproto/trace): which flow matched where, what it did. */
@@ -66,6 +87,15 @@ export interface TraceStep {
   readonly notes: readonly string[];
 }
 
+/** A whole trace: the steps, and ofproto/trace-like text (flow, tables, final flow, megaflow, datapath actions, per recirculation). */
+export interface TraceResult {
+  readonly steps: readonly TraceStep[];
+  /** Datapath actions and megaflow of the first pass. */
+  readonly datapathActions: string;
+  readonly megaflow: string;
+  readonly text: string;
+}
+
 export interface Datapath {
   readonly tables: FlowTables;
   readonly groups: GroupTable;
@@ -73,7 +103,11 @@ export interface Datapath {
   receive(inPort: number, frame: Uint8Array, tunnel?: TunnelMetadata): void;
   /** Runs `actions` on a frame as if it arrived on `inPort` with the given key fields (packet-out). */
   packetOut(frame: Uint8Array, actions: readonly Action[], opts?: { inPort?: number; key?: FlowKey }): void;
-  /** Continues a paused pipeline, optionally with a modified frame and key. */
+  /**
+   * Continues a paused pipeline, optionally with a modified frame and key: header fields come
+   * from the frame (default: the paused one), pipeline fields (in_port, metadata, registers,
+   * tunnel, ct_*) from the key (default: the paused one).
+   */
   resume(cont: Continuation, frame?: Uint8Array, key?: FlowKey): void;
   onPacketIn(handler: (p: PacketIn) => void): void;
   /** Tells the cache the tables changed (flow-mods, group-mods, port changes). */
@@ -81,4 +115,9 @@ export interface Datapath {
   stats(): DatapathStats;
   /** Traces a frame through the tables without sending or committing anything. */
   trace(inPort: number, frame: Uint8Array, tunnel?: TunnelMetadata): TraceStep[];
+  // Optional members added with the implementation (createDatapath provides them all):
+  /** Like trace, with the text ovs-appctl ofproto/trace would print (conntrack is consulted, not changed). */
+  traceDetailed?(inPort: number, frame: Uint8Array, tunnel?: TunnelMetadata): TraceResult;
+  /** The connection tracker (dump(), flush(zone), sweep()). */
+  readonly conntrack?: Conntrack;
 }

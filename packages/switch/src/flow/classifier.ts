@@ -239,6 +239,47 @@ export class Classifier<R extends Classifiable> {
     return best;
   }
 
+  /**
+   * A lookup that tells "hard" rules from "soft" ones (for OpenFlow conjunctive matches: flows
+   * whose actions are `conjunction(...)` are soft). Returns the best matching hard rule, as
+   * `lookup` would among hard rules only. When `softOut` is given, every matching soft rule that
+   * may beat the returned hard rule is appended to it (at least those of higher priority: the
+   * caller filters by priority); without it, soft rules are skipped. Wildcards accumulate as in
+   * `lookup`. Allocates nothing beyond `softOut`'s growth.
+   */
+  lookupSoft(key: FlowKey, wildcards: FlowKey | undefined, isSoft: (r: R) => boolean, softOut?: R[]): R | undefined {
+    if (this.dirty) this.prepare();
+    const order = this.order;
+    let best: R | undefined;
+    for (let s = 0; s < order.length; s++) {
+      const st = order[s]!;
+      if (best !== undefined) {
+        // A soft rule only matters above the hard winner's priority, so the same pruning holds.
+        if (best.priority > st.maxPriority) break;
+        if (best.priority === st.maxPriority && best.seq < st.maxSeq) continue;
+      }
+      if (wildcards !== undefined) {
+        const idx = st.idx;
+        const m = st.maskAt;
+        for (let j = 0; j < idx.length; j++) wildcards[idx[j]!] = (wildcards[idx[j]!]! | m[j]!) >>> 0;
+      }
+      const bucket = st.buckets.get(st.hashKey(key));
+      if (bucket === undefined) continue;
+      // Best first: soft rules are collected, and the first hard rule is this subtable's answer.
+      for (let i = 0; i < bucket.length; i++) {
+        const r = bucket[i]!;
+        if (!st.same(r.match.value, key)) continue;
+        if (isSoft(r)) {
+          if (softOut !== undefined) softOut.push(r);
+          continue;
+        }
+        if (best === undefined || beats(r, best)) best = r;
+        break;
+      }
+    }
+    return best;
+  }
+
   /** Every rule, in no particular order. */
   *[Symbol.iterator](): IterableIterator<R> {
     for (const st of this.byMask.values()) for (const bucket of st.buckets.values()) yield* bucket;

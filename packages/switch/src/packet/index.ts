@@ -7,3 +7,4 @@ export { commitKey } from './commit.js';
 export * from './build.js';
 export * from './decode.js';
 export * from './geneve.js';
+export * from './dhcp.js';

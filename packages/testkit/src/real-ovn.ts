@@ -1,5 +1,5 @@
 /**
- * Test helper: builds a Southbound database with Debian's real ovn-northd from ovn-nbctl command
+ * Builds a Southbound database with Debian's real ovn-northd from ovn-nbctl command
  * lines (the oracle scenarios), as ../shared/oracle/record.py does: a fresh ovsdb-server serving
  * empty NB and SB files on a unix socket in a temporary directory, ovn-northd between them, the
  * nbctl lines, `ovn-nbctl --wait=sb sync`, then a read of the SB tables the match language needs.
@@ -138,4 +138,15 @@ export function southboundFor(nbctlLines: readonly (readonly string[])[], sbctlL
     const options = globals.length ? mapOf(globals[0]![0]) : new Map<string, string>();
     return { matches, actions, addressSets, portGroups, options };
   });
+}
+
+/** Rows of tables in OVSDB's wire form, read with `ovn-sbctl --format=json list` (headings as keys); no columns = all. */
+export async function listTables(sbctl: RealOvn['sbctl'], tables: Readonly<Record<string, readonly string[]>>): Promise<Record<string, Record<string, unknown>[]>> {
+  const rows: Record<string, Record<string, unknown>[]> = {};
+  for (const [table, columns] of Object.entries(tables)) {
+    const cols = columns.length ? [`--columns=${columns.join(',')}`] : [];
+    const out = JSON.parse(await sbctl(['--format=json', ...cols, 'list', table])) as { headings: string[]; data: unknown[][] };
+    rows[table] = out.data.map((r) => Object.fromEntries(out.headings.map((h, i) => [h, r[i]])));
+  }
+  return rows;
 }

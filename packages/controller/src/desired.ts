@@ -1,0 +1,137 @@
+/**
+ * From the Southbound contents and this chassis' local state to the switch flows it needs: every
+ * logical flow compiled per datapath, plus the physical flows. A pure function (no I/O), so the
+ * controller can run it on any change and a test can run it on a hand-made Southbound.
+ */
+import type { MatchLookup } from '@ovnts/lflow';
+import type { Sb } from '@ovnts/ovsdb';
+import { compileLogicalFlow } from './compile/lflow.js';
+import { DesiredFlows } from './flow-state.js';
+import { physicalFlows, type PhysDatapath, type PhysPort } from './physical.js';
+
+/** The Southbound rows the controller reads (typed rows of packages/ovsdb's Sb models). */
+export interface SouthboundState {
+  readonly datapaths: readonly Sb.DatapathBinding[];
+  readonly ports: readonly Sb.PortBinding[];
+  readonly flows: readonly Sb.LogicalFlow[];
+  readonly dpGroups: readonly Sb.LogicalDPGroup[];
+  readonly multicastGroups: readonly Sb.MulticastGroup[];
+  readonly macBindings: readonly Sb.MACBinding[];
+  readonly addressSets: readonly Sb.AddressSet[];
+  readonly portGroups: readonly Sb.PortGroup[];
+  readonly chassis: readonly Sb.Chassis[];
+}
+
+export interface LocalState {
+  /** This chassis' name (system-id). */
+  readonly chassis: string;
+  /** Local VIFs: logical port (iface-id) → OpenFlow port. */
+  readonly vifs: ReadonlyMap<string, number>;
+  /** Tunnel port towards each remote chassis. */
+  readonly tunnels: ReadonlyMap<string, number>;
+  /** Conntrack zone allocator (stable across recomputes). */
+  zone(owner: string): number;
+}
+
+export interface ComputeResult {
+  readonly flows: DesiredFlows;
+  /** Logical flows that failed to compile, with the reason (ovn-controller logs these). */
+  readonly errors: readonly { readonly uuid: string; readonly error: string }[];
+  readonly logicalFlows: number;
+}
+
+export function computeDesired(sb: SouthboundState, local: LocalState, previousGroups?: ReadonlyMap<string, number>): ComputeResult {
+  const out = new DesiredFlows(previousGroups);
+  const chassisName = new Map(sb.chassis.map((c) => [c._uuid, c.name]));
+  const dpByUuid = new Map(sb.datapaths.map((d) => [d._uuid, d]));
+  const isRouter = (d: Sb.DatapathBinding): boolean => 'logical-router' in d.external_ids;
+  const physDps: PhysDatapath[] = sb.datapaths.map((d) => ({
+    key: d.tunnel_key,
+    isRouter: isRouter(d),
+    dnatZone: isRouter(d) ? local.zone(`${d._uuid}_dnat`) : 0,
+    snatZone: isRouter(d) ? local.zone(`${d._uuid}_snat`) : 0,
+  }));
+
+  // Port keys by datapath key and name (ports and multicast groups share the namespace).
+  const keys = new Map<string, number>();
+  const pbByUuid = new Map(sb.ports.map((p) => [p._uuid, p]));
+  const pbByName = new Map(sb.ports.map((p) => [p.logical_port, p]));
+  const physPorts: PhysPort[] = [];
+  for (const p of sb.ports) {
+    const dp = dpByUuid.get(p.datapath);
+    if (!dp) continue;
+    keys.set(`${dp.tunnel_key}/${p.logical_port}`, p.tunnel_key);
+    const boundTo = p.chassis === undefined ? undefined : chassisName.get(p.chassis);
+    const ofport = boundTo === local.chassis ? local.vifs.get(p.logical_port) : undefined;
+    const localish = ofport !== undefined || p.type === 'patch' || p.type === 'l3gateway';
+    physPorts.push({
+      name: p.logical_port,
+      datapathKey: dp.tunnel_key,
+      key: p.tunnel_key,
+      // A gateway router's ports behave as patch ports on every chassis here (see docs/controller.md).
+      type: p.type === 'l3gateway' ? 'patch' : p.type,
+      peer: p.options['peer'],
+      chassis: boundTo,
+      portSecurity: p.port_security,
+      ofport,
+      zone: localish ? local.zone(p.logical_port) : 0,
+    });
+  }
+  const mcGroups = sb.multicastGroups.flatMap((g) => {
+    const dp = dpByUuid.get(g.datapath);
+    if (!dp) return [];
+    keys.set(`${dp.tunnel_key}/${g.name}`, g.tunnel_key);
+    return [{ datapathKey: dp.tunnel_key, key: g.tunnel_key, ports: g.ports.map((u) => pbByUuid.get(u)?.logical_port ?? '').filter(Boolean) }];
+  });
+
+  for (const f of physicalFlows({
+    chassis: local.chassis,
+    datapaths: physDps,
+    ports: physPorts,
+    multicastGroups: mcGroups,
+    macBindings: sb.macBindings.map((b) => ({ port: b.logical_port, ip: b.ip, mac: b.mac })),
+    tunnels: local.tunnels,
+  })) out.add(f);
+
+  // Logical flows, per datapath.
+  const groups = new Map(sb.dpGroups.map((g) => [g._uuid, g.datapaths]));
+  const addressSets = new Map(sb.addressSets.map((a) => [a.name, a.addresses]));
+  const portGroups = new Map(sb.portGroups.map((g) => [g.name, g.ports]));
+  const lookupFor = (dpKey: number): MatchLookup => ({
+    addressSet: (n) => addressSets.get(n),
+    portGroup: (n) => portGroups.get(`${dpKey}_${n}`) ?? portGroups.get(n),
+  });
+  const lookups = new Map<number, MatchLookup>();
+  const errors: { uuid: string; error: string }[] = [];
+  let logicalFlows = 0;
+  const env = (dpKey: number) => {
+    let lookup = lookups.get(dpKey);
+    if (!lookup) lookups.set(dpKey, (lookup = lookupFor(dpKey)));
+    return {
+      lookup,
+      portKey: (dk: number, name: string) => keys.get(`${dk}/${name}`),
+      isChassisResident: (port: string) => {
+        const pb = pbByName.get(port);
+        return pb?.chassis !== undefined && chassisName.get(pb.chassis) === local.chassis;
+      },
+      allocConjunctionId: () => out.allocConjunctionId(),
+      addSelectGroup: (b: Parameters<DesiredFlows['addSelectGroup']>[0]) => out.addSelectGroup(b),
+    };
+  };
+  for (const f of sb.flows) {
+    const dpUuids = f.logical_datapath !== undefined ? [f.logical_datapath] : f.logical_dp_group !== undefined ? (groups.get(f.logical_dp_group) ?? []) : [];
+    for (const u of dpUuids) {
+      const dp = dpByUuid.get(u);
+      if (!dp) continue;
+      logicalFlows++;
+      const r = compileLogicalFlow(
+        { uuid: f._uuid, pipeline: f.pipeline, table: f.table_id, priority: f.priority, match: f.match, actions: f.actions },
+        { key: dp.tunnel_key, isRouter: isRouter(dp) },
+        env(dp.tunnel_key),
+      );
+      if (r.error !== undefined) errors.push({ uuid: f._uuid, error: r.error });
+      for (const x of r.flows) out.add(x);
+    }
+  }
+  return { flows: out, errors, logicalFlows };
+}

@@ -1,0 +1,195 @@
+/**
+ * Packet-in handlers (ovn-controller's pinctrl): the logical actions the switch cannot perform
+ * itself arrive here as packet-ins whose userdata names the action (compile/actions.ts). For
+ * actions that build a packet (`arp {…}`, `icmp4 {…}`, `nd_na {…}`, `tcp_reset {…}`) the handler
+ * builds it from the original, compiles the block's own actions for the same datapath and
+ * table, and sends the new packet back through the switch with the original's metadata and
+ * registers, so its `output` continues in the logical pipeline. `put_arp`/`put_nd` learn
+ * MAC_Binding rows in the Southbound DB.
+ */
+import { ip4Text, ip6Text, macText, parseActions, type Action as LAction, type ArgValue } from '@ovnts/lflow';
+import { ovsUuid, type Idl, type Logger } from '@ovnts/ovsdb';
+import type { Sb } from '@ovnts/ovsdb';
+import {
+  buildArp,
+  buildIcmp4Error,
+  buildNeighborAdvertisement,
+  buildTcp4,
+  decodePacket,
+  field,
+  getBits,
+  readBits,
+  type FlowKey,
+} from '@ovnts/switch';
+import type { PacketIn } from '@ovnts/switch/dist/src/datapath/types.js';
+import { ActionCompiler, decodeControllerOp, type ControllerOp } from './compile/actions.js';
+import { INPORT_LOC, METADATA_LOC, locOfBase } from './compile/fields.js';
+import type { SouthboundState } from './desired.js';
+import type { SwitchControl } from './controller.js';
+
+interface PinctrlOptions {
+  readonly sw: SwitchControl;
+  readonly sb: Idl;
+  readonly log: Logger;
+}
+
+interface View {
+  readonly sb: SouthboundState;
+  readonly chassis: string;
+  readonly vifs: ReadonlyMap<string, number>;
+}
+
+export interface PinctrlStats {
+  handled: number;
+  failed: number;
+  byOp: Record<string, number>;
+}
+
+const TCP_RST = 0x04;
+const TCP_ACK = 0x10;
+
+export class Pinctrl {
+  private view: View | undefined;
+  readonly stats: PinctrlStats = { handled: 0, failed: 0, byOp: {} };
+
+  constructor(private readonly opts: PinctrlOptions) {}
+
+  update(view: View): void {
+    this.view = view;
+  }
+
+  handle(p: PacketIn): void {
+    if (!p.userdata) return;
+    let op: ControllerOp;
+    try {
+      op = decodeControllerOp(p.userdata);
+    } catch {
+      this.stats.failed++;
+      return;
+    }
+    this.stats.byOp[op.op] = (this.stats.byOp[op.op] ?? 0) + 1;
+    this.dispatch(op, p).then(
+      () => this.stats.handled++,
+      (e: unknown) => {
+        this.stats.failed++;
+        this.opts.log.warn(`pinctrl ${op.op}: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    );
+  }
+
+  private async dispatch(op: ControllerOp, p: PacketIn): Promise<void> {
+    const [action] = parseActions(op.action);
+    if (!action) return;
+    switch (op.op) {
+      case 'put_arp':
+      case 'put_nd':
+        return this.putMacBinding(action, p);
+      case 'arp':
+      case 'icmp4':
+      case 'icmp4_error':
+      case 'nd_na':
+      case 'nd_na_router':
+      case 'tcp_reset':
+        if (action.kind !== 'block') return;
+        return this.synthesize(op, action.body, p);
+      default:
+        // log, trigger_event, … need no packet; the rest are not handled on this chassis yet.
+        return;
+    }
+  }
+
+  /** The datapath key and the compile context of a packet-in. */
+  private context(op: ControllerOp, key: FlowKey): ActionCompiler {
+    const dpKey = Number(readBits(key, METADATA_LOC));
+    const view = this.view;
+    const dp = view?.sb.datapaths.find((d) => d.tunnel_key === dpKey);
+    const ports = new Map<string, number>();
+    if (view && dp) {
+      for (const pb of view.sb.ports) if (pb.datapath === dp._uuid) ports.set(pb.logical_port, pb.tunnel_key);
+      for (const g of view.sb.multicastGroups) if (g.datapath === dp._uuid) ports.set(g.name, g.tunnel_key);
+    }
+    return new ActionCompiler({
+      pipeline: op.pipeline,
+      table: op.table,
+      datapathKey: dpKey,
+      isRouter: !!dp && 'logical-router' in dp.external_ids,
+      portKey: (n) => ports.get(n),
+      addSelectGroup: () => {
+        throw new Error('load balancing inside a controller action is not supported');
+      },
+    });
+  }
+
+  private async synthesize(op: ControllerOp, body: readonly LAction[], p: PacketIn): Promise<void> {
+    const frame = this.build(op.op, p.frame);
+    if (!frame) return;
+    const actions = this.context(op, p.key).compile(body);
+    await this.opts.sw.packetOut(frame, actions, { inPort: Number(getBits(p.key, field('in_port'))), key: p.key });
+  }
+
+  /** The packet OVN's controller builds for the action, before the block's own actions run. */
+  private build(op: string, original: Uint8Array): Uint8Array | undefined {
+    const d = decodePacket(original);
+    if (!d.eth) return undefined;
+    switch (op) {
+      case 'arp':
+        // An ARP request for the IPv4 destination; the block sets what it needs (spa, tpa, eth.dst).
+        if (!d.ip4) return undefined;
+        return buildArp(1, d.eth.src, d.ip4.src, '00:00:00:00:00:00', d.ip4.dst, { src: d.eth.src, dst: 'ff:ff:ff:ff:ff:ff' });
+      case 'icmp4':
+      case 'icmp4_error':
+        // Destination unreachable (the block sets type/code, addresses and TTL).
+        if (!d.ip4) return undefined;
+        return buildIcmp4Error(3, 1, original, { ipSrc: d.ip4.dst, ethSrc: d.eth.dst, ethDst: d.eth.src });
+      case 'nd_na':
+      case 'nd_na_router':
+        if (!d.ip6 || !d.icmp) return undefined;
+        return buildNeighborAdvertisement({
+          ethSrc: d.eth.dst,
+          ethDst: d.eth.src,
+          ipSrc: d.icmp.ndTarget ?? d.ip6.dst,
+          ipDst: d.ip6.src,
+          target: d.icmp.ndTarget ?? d.ip6.dst,
+          router: op === 'nd_na_router',
+        });
+      case 'tcp_reset': {
+        if (!d.ip4 || !d.tcp) return undefined;
+        const seqEnd = (d.tcp.seq + Math.max(1, d.tcp.payload.length)) >>> 0;
+        return buildTcp4(
+          { src: d.eth.dst, dst: d.eth.src },
+          { src: d.ip4.dst, dst: d.ip4.src, ttl: 255 },
+          { srcPort: d.tcp.dstPort, dstPort: d.tcp.srcPort, seq: d.tcp.ack, ack: seqEnd, flags: TCP_RST | TCP_ACK, window: 0 },
+        );
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** put_arp(inport, ip, mac) / put_nd: learn (or refresh) a MAC_Binding. */
+  private async putMacBinding(a: LAction, p: PacketIn): Promise<void> {
+    if (a.kind !== 'call' || !a.args) return;
+    const view = this.view;
+    if (!view) return;
+    const text = (v: ArgValue | undefined, kind: 'ip' | 'mac'): string | undefined => {
+      if (!v || v.kind !== 'field') return undefined;
+      const loc = locOfBase(v.ref.symbol);
+      if (!loc) return undefined;
+      const value = readBits(p.key, loc);
+      return kind === 'mac' ? macText(value) : loc.bits === 32 ? ip4Text(value) : ip6Text(value);
+    };
+    const portKey = Number(readBits(p.key, INPORT_LOC));
+    const dpKey = Number(readBits(p.key, METADATA_LOC));
+    const dp = view.sb.datapaths.find((d) => d.tunnel_key === dpKey);
+    const pb = dp && view.sb.ports.find((x) => x.datapath === dp._uuid && x.tunnel_key === portKey);
+    const ip = text(a.args[1]?.value, 'ip');
+    const mac = text(a.args[2]?.value, 'mac');
+    if (!dp || !pb || !ip || !mac) return;
+    const existing = view.sb.macBindings.find((b: Sb.MACBinding) => b.logical_port === pb.logical_port && b.ip === ip);
+    if (existing?.mac === mac) return;
+    const tx = this.opts.sb.client.transaction('OVN_Southbound');
+    if (existing) tx.update('MAC_Binding', [['_uuid', '==', ovsUuid(existing._uuid)]], { mac, timestamp: Date.now() });
+    else tx.insert('MAC_Binding', { logical_port: pb.logical_port, ip, mac, datapath: ovsUuid(dp._uuid), timestamp: Date.now() });
+    await tx.execute();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * `ovnts lab up | status | down`: a virtual datacenter of separate processes on this machine.
+ *   central: one database server (NB + SB, durable files) and northd;
+ *   per host hvK: a local Open_vSwitch database, a switch (tunnel endpoint 127.0.0.(10+K)) that
+ *   plays ovs-vswitchd for it, and a controller.
+ * Everything it starts is recorded (with PIDs) in DIR/lab.json, and `down` stops exactly that.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OVNTS_BIN, isAlive, sleep, socketReady, startDaemon, stopDaemon, waitFor, type DaemonRecord } from './processes.js';
+
+export interface HostRecord {
+  readonly name: string;
+  /** Tunnel endpoint and the address VIF sockets bind to. */
+  readonly ip: string;
+  readonly dir: string;
+  readonly vswitchDb: string;
+  readonly switchControl: string;
+}
+
+export interface VmRecord {
+  readonly name: string;
+  readonly host: string;
+  readonly port: string;
+  readonly mac: string;
+  readonly ip: string | undefined;
+  readonly gw: string | undefined;
+  readonly control: string;
+  /** The switch side and the VM side of the datagram VIF. */
+  readonly switchAddr: string;
+  readonly vmAddr: string;
+}
+
+export interface LabState {
+  readonly dir: string;
+  readonly db: string;
+  hosts: HostRecord[];
+  daemons: DaemonRecord[];
+  vms: VmRecord[];
+}
+
+export function labDir(): string {
+  return process.env['OVNTS_LAB_DIR'] ?? join(tmpdir(), 'ovnts-lab');
+}
+
+function statePath(dir: string): string {
+  return join(dir, 'lab.json');
+}
+
+export function loadState(dir = labDir()): LabState | undefined {
+  const p = statePath(dir);
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as LabState) : undefined;
+}
+
+export function saveState(s: LabState): void {
+  writeFileSync(statePath(s.dir), JSON.stringify(s, null, 2));
+}
+
+/** Runs `ovnts ARGS…` to completion (the operator CLIs); rejects with its stderr on failure. */
+export function ovnts(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [OVNTS_BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`ovnts ${args.slice(0, 3).join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+export interface UpOptions {
+  readonly hosts: number;
+  readonly dir?: string;
+  readonly progress?: (line: string) => void;
+  readonly verbose?: boolean;
+}
+
+export async function labUp(opts: UpOptions): Promise<LabState> {
+  const dir = opts.dir ?? labDir();
+  const say = opts.progress ?? (() => undefined);
+  const old = loadState(dir);
+  if (old && old.daemons.some((d) => isAlive(d.pid))) throw new Error(`a lab is already running in ${dir} (ovnts lab down first)`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const sock = join(dir, 'db.sock');
+  const db = `unix:${sock}`;
+  const state: LabState = { dir, db, hosts: [], daemons: [], vms: [] };
+  const log = (name: string): string => join(dir, `${name}.log`);
+  const verbose = opts.verbose ? ['-v'] : [];
+  try {
+    say('central: databases');
+    await ovnts(['db', 'create', join(dir, 'nb.db'), 'ovn-nb']);
+    await ovnts(['db', 'create', join(dir, 'sb.db'), 'ovn-sb']);
+    state.daemons.push(startDaemon('db', ['db', 'serve', join(dir, 'nb.db'), join(dir, 'sb.db'), '--remote', `punix:${sock}`, ...verbose], log('db')));
+    saveState(state);
+    await waitFor('the central database', socketReady(sock));
+    say('central: northd');
+    state.daemons.push(startDaemon('northd', ['northd', '--ovnnb-db', db, '--ovnsb-db', db, ...verbose], log('northd')));
+    saveState(state);
+    for (let k = 1; k <= opts.hosts; k++) {
+      const name = `hv${k}`;
+      const ip = `127.0.0.${10 + k}`;
+      const hdir = join(dir, name);
+      mkdirSync(hdir, { recursive: true });
+      const vsock = join(hdir, 'db.sock');
+      const mgmt = join(hdir, 'br-int.mgmt');
+      const host: HostRecord = { name, ip, dir: hdir, vswitchDb: `unix:${vsock}`, switchControl: `unix:${mgmt}` };
+      say(`${name}: local database, switch (tunnel ${ip}), controller`);
+      state.daemons.push(startDaemon(`${name}-db`, ['db', 'serve', '--in-memory', 'vswitch', '--remote', `punix:${vsock}`], log(`${name}-db`)));
+      saveState(state);
+      await waitFor(`${name}'s database`, socketReady(vsock));
+      await ovnts(['vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'init']);
+      await ovnts([
+        'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'set', 'Open_vSwitch', '.',
+        `external_ids:system-id=${name}`, `external_ids:ovn-remote=${db}`,
+        'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=${ip}`, 'external_ids:ovn-bridge=br-int',
+      ]);
+      state.daemons.push(startDaemon(`${name}-switch`, ['switch', '--name', 'br-int', '--control', `punix:${mgmt}`, '--tunnel-ip', ip, '--vswitch-db', host.vswitchDb, ...verbose], log(`${name}-switch`)));
+      saveState(state);
+      await waitFor(`${name}'s switch`, socketReady(mgmt));
+      state.daemons.push(startDaemon(`${name}-controller`, ['controller', '--vswitch-db', host.vswitchDb, '--switch', host.switchControl, ...verbose], log(`${name}-controller`)));
+      state.hosts.push(host);
+      saveState(state);
+    }
+    say('waiting for every chassis to register');
+    await waitFor('chassis registration', async () => {
+      const out = await ovnts(['sbctl', `--db=${db}`, '--bare', '--columns=name', 'list', 'Chassis']).catch(() => '');
+      return out.split(/\s+/).filter(Boolean).length >= opts.hosts;
+    }, 30_000, 100);
+    await ovnts(['nbctl', `--db=${db}`, '--wait=hv', 'sync']).catch(() => undefined);
+    say(`lab up: ${opts.hosts} host(s) in ${dir}`);
+    return state;
+  } catch (e) {
+    for (const d of [...state.daemons].reverse()) await stopDaemon(d);
+    throw e;
+  }
+}
+
+export async function labDown(dir = labDir()): Promise<number> {
+  const s = loadState(dir);
+  if (!s) return 0;
+  let n = 0;
+  for (const d of [...s.daemons].reverse()) {
+    if (isAlive(d.pid)) n++;
+    await stopDaemon(d);
+  }
+  await sleep(10);
+  rmSync(statePath(dir), { force: true });
+  return n;
+}
+
+export function labStatus(dir = labDir()): string {
+  const s = loadState(dir);
+  if (!s) return `no lab in ${dir}\n`;
+  const lines = [`lab in ${s.dir}, central database ${s.db}`];
+  for (const d of s.daemons) lines.push(`  ${d.name.padEnd(16)} pid ${String(d.pid).padEnd(8)} ${isAlive(d.pid) ? 'running' : 'STOPPED'}  log ${d.log}`);
+  for (const h of s.hosts) lines.push(`  host ${h.name}: tunnel ${h.ip}, ${h.vswitchDb}`);
+  for (const v of s.vms) lines.push(`  vm ${v.name} on ${v.host} (port ${v.port}, ${v.mac}${v.ip ? ` ${v.ip}` : ''})`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,135 @@
+/**
+ * VMs of the lab: `lab vm add` starts a VM process on a host and plugs it into that host's
+ * switch the way a hypervisor would: a `dgram` Interface on br-int with
+ * `external_ids:iface-id=<logical port>`; the controller then claims the port. `lab ping`
+ * asks a VM to ping another one (or an address) and reports what came back.
+ */
+import { join } from 'node:path';
+import type { PingResult } from '../vm/index.js';
+import { loadState, ovnts, saveState, type LabState, type VmRecord } from './lab.js';
+import { socketReady, startDaemon, stopDaemon, waitFor } from './processes.js';
+import { vmRequest, type VmRequest } from './vm-daemon.js';
+
+export interface VmAddOptions {
+  readonly name: string;
+  readonly host: string;
+  /** Logical switch port; default the VM's name. */
+  readonly port?: string;
+  readonly mac: string;
+  /** IPv4 with prefix length ("10.0.0.5/24"); without it the VM asks DHCP. */
+  readonly ip?: string;
+  readonly gw?: string;
+  /** Create the logical port on this logical switch if it does not exist. */
+  readonly lswitch?: string;
+}
+
+function requireState(): LabState {
+  const s = loadState();
+  if (!s) throw new Error('no lab is running (ovnts lab up)');
+  return s;
+}
+
+export async function vmAdd(o: VmAddOptions, state: LabState = requireState()): Promise<VmRecord> {
+  const host = state.hosts.find((h) => h.name === o.host);
+  if (!host) throw new Error(`unknown host ${o.host} (hosts: ${state.hosts.map((h) => h.name).join(', ')})`);
+  if (state.vms.some((v) => v.name === o.name)) throw new Error(`vm ${o.name} exists`);
+  const port = o.port ?? o.name;
+  if (o.lswitch) {
+    const addr = `${o.mac}${o.ip ? ` ${o.ip.split('/')[0]}` : ''}`;
+    await ovnts(['nbctl', `--db=${state.db}`, '--may-exist', 'lsp-add', o.lswitch, port, '--', 'lsp-set-addresses', port, addr]);
+  }
+  const n = state.vms.length + 1;
+  const switchAddr = `${host.ip}:${40000 + n}`;
+  const vmAddr = `${host.ip}:${50000 + n}`;
+  const control = join(host.dir, `vm-${o.name}.sock`);
+  const rec: VmRecord = { name: o.name, host: host.name, port, mac: o.mac, ip: o.ip, gw: o.gw, control, switchAddr, vmAddr };
+  const args = ['lab', 'vm-daemon', '--name', o.name, '--mac', o.mac, '--local', vmAddr, '--remote', switchAddr, '--control', control];
+  if (o.ip) args.push('--ip', o.ip);
+  else args.push('--dhcp');
+  if (o.gw) args.push('--gw', o.gw);
+  state.daemons.push(startDaemon(`vm-${o.name}`, args, join(state.dir, `vm-${o.name}.log`)));
+  state.vms.push(rec);
+  saveState(state);
+  await waitFor(`vm ${o.name}`, socketReady(control));
+  await ovnts([
+    'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'add-port', 'br-int', o.name, '--', 'set', 'Interface', o.name, 'type=dgram',
+    `options:local=${switchAddr}`, `options:remote=${vmAddr}`, `external_ids:iface-id=${port}`,
+  ]);
+  return rec;
+}
+
+export async function vmDel(name: string, state: LabState = requireState()): Promise<void> {
+  const vm = state.vms.find((v) => v.name === name);
+  if (!vm) throw new Error(`unknown vm ${name}`);
+  const host = state.hosts.find((h) => h.name === vm.host)!;
+  await ovnts(['vsctl', `--db=${host.vswitchDb}`, '--no-wait', '--if-exists', 'del-port', 'br-int', name]);
+  const d = state.daemons.find((x) => x.name === `vm-${name}`);
+  if (d) await stopDaemon(d);
+  state.daemons = state.daemons.filter((x) => x !== d);
+  state.vms = state.vms.filter((v) => v !== vm);
+  saveState(state);
+}
+
+/** The address to reach `target`: a VM name (its IPv4) or an address as given. */
+export function addressOf(target: string, state: LabState): string {
+  const vm = state.vms.find((v) => v.name === target);
+  if (!vm) return target;
+  if (!vm.ip) throw new Error(`vm ${target} has no static address`);
+  return vm.ip.split('/')[0]!;
+}
+
+export function vmControl(name: string, state: LabState = requireState()): string {
+  const vm = state.vms.find((v) => v.name === name);
+  if (!vm) throw new Error(`unknown vm ${name}`);
+  return vm.control;
+}
+
+export async function vmPing(from: string, to: string, opts: { count?: number; ttl?: number } = {}, state: LabState = requireState()): Promise<PingResult> {
+  const req: VmRequest = { op: 'ping', dst: addressOf(to, state), count: opts.count ?? 3, ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}) };
+  return (await vmRequest(vmControl(from, state), req)) as PingResult;
+}
+
+/** ping(8)-like text for a result. */
+export function formatPing(from: string, r: PingResult): string {
+  const lines = [`PING ${r.dst} from ${from}`];
+  for (const p of r.probes) {
+    if (p.status === 'ok') lines.push(`reply from ${p.from ?? r.dst}: icmp_seq=${p.seq} ttl=${p.ttl ?? '?'} time=${(p.rttMs ?? 0).toFixed(2)} ms`);
+    else if (p.status === 'lost') lines.push(`no reply: icmp_seq=${p.seq}`);
+    else lines.push(`${p.from ? `from ${p.from}: ` : ''}icmp_seq=${p.seq} ${p.message ?? p.error ?? 'error'}`);
+  }
+  const rtt = r.received ? `, rtt min/avg/max = ${(r.minRttMs ?? 0).toFixed(2)}/${(r.avgRttMs ?? 0).toFixed(2)}/${(r.maxRttMs ?? 0).toFixed(2)} ms` : '';
+  lines.push(`${r.transmitted} packets transmitted, ${r.received} received, ${r.lossPercent}% packet loss${rtt}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Moves a VM to another host the way a live migration looks to OVN: the VM starts on the new
+ * host and its VIF (same logical port) appears there, so that host's controller claims the port
+ * (the newest claim wins); then the old VIF and VM go away. With `pingFrom`, another VM pings
+ * the migrating one throughout, and the result says how many echoes were lost.
+ */
+export async function vmMigrate(name: string, toHost: string, opts: { pingFrom?: string } = {}, state: LabState = requireState()): Promise<PingResult | undefined> {
+  const vm = state.vms.find((v) => v.name === name);
+  if (!vm) throw new Error(`unknown vm ${name}`);
+  if (vm.host === toHost) throw new Error(`${name} is already on ${toHost}`);
+  const from = state.hosts.find((h) => h.name === vm.host)!;
+  if (!state.hosts.some((h) => h.name === toHost)) throw new Error(`unknown host ${toHost}`);
+  const ping = opts.pingFrom
+    ? (vmRequest(vmControl(opts.pingFrom, state), { op: 'ping', dst: addressOf(name, state), count: 30, intervalMs: 100, timeoutMs: 500 }, 60_000) as Promise<PingResult>)
+    : undefined;
+  await sleepMs(500);
+  // The new instance, under a temporary name so both can exist for a moment.
+  const moving = `${name}-new`;
+  const rec = await vmAdd({ name: moving, host: toHost, port: vm.port, mac: vm.mac, ...(vm.ip ? { ip: vm.ip } : {}), ...(vm.gw ? { gw: vm.gw } : {}) }, state);
+  await ovnts(['vsctl', `--db=${from.vswitchDb}`, '--no-wait', '--if-exists', 'del-port', 'br-int', name]);
+  const old = state.daemons.find((d) => d.name === `vm-${name}`);
+  if (old) await stopDaemon(old);
+  state.daemons = state.daemons.filter((d) => d !== old).map((d) => (d.name === `vm-${moving}` ? { ...d, name: `vm-${name}` } : d));
+  state.vms = state.vms.filter((v) => v !== vm && v !== rec).concat({ ...rec, name });
+  saveState(state);
+  return ping ? await ping : undefined;
+}
+
+function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
