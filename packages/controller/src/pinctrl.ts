@@ -7,11 +7,21 @@
  * registers, so its `output` continues in the logical pipeline. `put_arp`/`put_nd` learn
  * MAC_Binding rows in the Southbound DB.
  */
-import { ip4Text, ip6Text, macText, parseActions, type Action as LAction, type ArgValue } from '@ovnts/lflow';
+import { ip4Text, ip6Text, macText, ovnSymbols, parseActions, printConstant, type Action as LAction, type ArgValue, type FieldRef } from '@ovnts/lflow';
 import { ovsUuid, type Idl, type Logger } from '@ovnts/ovsdb';
 import type { Sb } from '@ovnts/ovsdb';
 import {
+  BOOTP_REPLY,
+  DHCPACK,
+  DHCPDISCOVER,
+  DHCPOFFER,
+  DHCPREQUEST,
   buildArp,
+  buildUdp4,
+  decodeDhcp,
+  dhcpOptionsFromOvn,
+  encodeDhcp,
+  writeBits,
   buildIcmp4Error,
   buildNeighborAdvertisement,
   buildTcp4,
@@ -92,6 +102,9 @@ export class Pinctrl {
       case 'tcp_reset':
         if (action.kind !== 'block') return;
         return this.synthesize(op, action.body, p);
+      case 'put_dhcp_opts':
+        if (action.kind !== 'result' || !p.continuation) return;
+        return this.dhcp(action, p);
       default:
         // log, trigger_event, … need no packet; the rest are not handled on this chassis yet.
         return;
@@ -166,6 +179,39 @@ export class Pinctrl {
     }
   }
 
+  /**
+   * put_dhcp_opts: turns a DHCPDISCOVER/REQUEST into the OFFER/ACK carrying the flow's options,
+   * sets the result bit and resumes the pipeline (whose next flows address the reply back to
+   * the client). Anything else resumes with the bit clear.
+   */
+  private async dhcp(a: Extract<LAction, { kind: 'result' }>, p: PacketIn): Promise<void> {
+    const key = p.key.slice();
+    const d = decodePacket(p.frame);
+    const request = d.udp ? decodeDhcp(d.udp.payload) : undefined;
+    const type = request?.options.messageType;
+    let frame: Uint8Array | undefined;
+    if (d.eth && d.ip4 && d.udp && request && (type === DHCPDISCOVER || type === DHCPREQUEST)) {
+      const values: Record<string, string | string[]> = {};
+      for (const arg of a.args) {
+        if (arg.key === undefined) continue;
+        const v = arg.value;
+        values[arg.key] = v.kind === 'set' ? v.items.map((c) => (c.kind === 'str' ? c.value : printConstant(c))) : v.kind === 'const' ? (v.c.kind === 'str' ? v.c.value : printConstant(v.c)) : v.kind === 'word' ? v.word : '';
+      }
+      const { offerIp, options } = dhcpOptionsFromOvn(values);
+      const reply = encodeDhcp({
+        op: BOOTP_REPLY,
+        xid: request.xid,
+        chaddr: request.chaddr,
+        flags: request.flags,
+        ...(offerIp ? { yiaddr: offerIp } : {}),
+        options: { ...options, messageType: type === DHCPDISCOVER ? DHCPOFFER : DHCPACK },
+      });
+      frame = buildUdp4({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip4.src, dst: d.ip4.dst, ttl: d.ip4.ttl }, { srcPort: d.udp.srcPort, dstPort: d.udp.dstPort, payload: reply });
+      setResult(key, a.dst, 1n);
+    } else setResult(key, a.dst, 0n);
+    await this.opts.sw.resume(p.continuation!, frame, key);
+  }
+
   /** put_arp(inport, ip, mac) / put_nd: learn (or refresh) a MAC_Binding. */
   private async putMacBinding(a: LAction, p: PacketIn): Promise<void> {
     if (a.kind !== 'call' || !a.args) return;
@@ -192,4 +238,14 @@ export class Pinctrl {
     else tx.insert('MAC_Binding', { logical_port: pb.logical_port, ip, mac, datapath: ovsUuid(dp._uuid), timestamp: Date.now() });
     await tx.execute();
   }
+}
+
+/** Writes a function's result into its destination bits of a key (e.g. reg0[3]). */
+function setResult(key: FlowKey, dst: FieldRef, value: bigint): void {
+  const sym = ovnSymbols().get(dst.symbol);
+  const loc = sym ? locOfBase(sym.base) : undefined;
+  if (!sym || !loc) return;
+  const ofs = BigInt(sym.baseOfs + dst.ofs);
+  const mask = ((1n << BigInt(dst.nBits)) - 1n) << ofs;
+  writeBits(key, loc, value << ofs, mask);
 }

@@ -55,7 +55,11 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
   });
   vm.attach((frame) => sock.send(frame, remote.port, remote.host));
   sock.on('message', (msg) => vm.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
-  await vm.start();
+  // A DHCP client gets its lease only once the VIF is plugged in, which happens after this
+  // process is up: do not wait for it here.
+  const started = vm.start();
+  if (o.dhcp) started.catch(() => undefined);
+  else await started;
 
   const handle = async (req: VmRequest): Promise<unknown> => {
     switch (req.op) {
@@ -80,7 +84,8 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
         return { from: r.src, response: new TextDecoder().decode(r.payload) };
       }
       case 'udp-echo':
-        vm.bind(req.port, (m) => void vm.sendUdp(m.src, m.srcPort, m.payload, { srcPort: req.port }));
+        // reply() never rejects: an unanswerable sender must not crash the VM process.
+        vm.bind(req.port, (m) => void m.reply(m.payload));
         return { echoing: req.port };
     }
   };
