@@ -22,7 +22,7 @@ import {
   dhcpOptionsFromOvn,
   encodeDhcp,
   writeBits,
-  buildIcmp4Error,
+  buildIp4Frame,
   buildNeighborAdvertisement,
   buildTcp4,
   decodePacket,
@@ -39,7 +39,8 @@ import type { SwitchControl } from './controller.js';
 
 interface PinctrlOptions {
   readonly sw: SwitchControl;
-  readonly sb: Idl;
+  /** Where put_arp/put_nd write MAC_Binding rows; without it they learn nothing. */
+  readonly sb?: Idl;
   readonly log: Logger;
 }
 
@@ -150,10 +151,14 @@ export class Pinctrl {
         if (!d.ip4) return undefined;
         return buildArp(1, d.eth.src, d.ip4.src, '00:00:00:00:00:00', d.ip4.dst, { src: d.eth.src, dst: 'ff:ff:ff:ff:ff:ff' });
       case 'icmp4':
-      case 'icmp4_error':
-        // Destination unreachable (the block sets type/code, addresses and TTL).
+      case 'icmp4_error': {
+        // Destination unreachable quoting the original's IP header and 8 bytes, with the
+        // original's addresses: the block's own actions turn it around (eth.dst <-> eth.src …).
         if (!d.ip4) return undefined;
-        return buildIcmp4Error(3, 1, original, { ipSrc: d.ip4.dst, ethSrc: d.eth.dst, ethDst: d.eth.src });
+        const l3 = original.subarray(d.layout.l3);
+        const quote = l3.subarray(0, Math.min(l3.length, d.ip4.headerLength + 8));
+        return buildIp4Frame({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip4.src, dst: d.ip4.dst, ttl: 255 }, { proto: 'icmp', type: 3, code: 1, payload: quote });
+      }
       case 'nd_na':
       case 'nd_na_router':
         if (!d.ip6 || !d.icmp) return undefined;
@@ -168,9 +173,10 @@ export class Pinctrl {
       case 'tcp_reset': {
         if (!d.ip4 || !d.tcp) return undefined;
         const seqEnd = (d.tcp.seq + Math.max(1, d.tcp.payload.length)) >>> 0;
+        // Addresses as in the original (the block swaps them); ports already those of a reply.
         return buildTcp4(
-          { src: d.eth.dst, dst: d.eth.src },
-          { src: d.ip4.dst, dst: d.ip4.src, ttl: 255 },
+          { src: d.eth.src, dst: d.eth.dst },
+          { src: d.ip4.src, dst: d.ip4.dst, ttl: 255 },
           { srcPort: d.tcp.dstPort, dstPort: d.tcp.srcPort, seq: d.tcp.ack, ack: seqEnd, flags: TCP_RST | TCP_ACK, window: 0 },
         );
       }
@@ -233,6 +239,7 @@ export class Pinctrl {
     if (!dp || !pb || !ip || !mac) return;
     const existing = view.sb.macBindings.find((b: Sb.MACBinding) => b.logical_port === pb.logical_port && b.ip === ip);
     if (existing?.mac === mac) return;
+    if (!this.opts.sb) return;
     const tx = this.opts.sb.client.transaction('OVN_Southbound');
     if (existing) tx.update('MAC_Binding', [['_uuid', '==', ovsUuid(existing._uuid)]], { mac, timestamp: Date.now() });
     else tx.insert('MAC_Binding', { logical_port: pb.logical_port, ip, mac, datapath: ovsUuid(dp._uuid), timestamp: Date.now() });
