@@ -16,6 +16,7 @@
 // latencies are wall-clock per packet (sampled with hrtime, which adds its own ~40 ns).
 // Build first: npx tsc -b packages/switch.
 import { spawnSync } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 if (typeof globalThis.gc !== 'function') {
   // Re-run with --expose-gc so memory figures are taken after a full collection.
@@ -124,14 +125,25 @@ function makeDp(flows, opts = {}) {
   return { dp, sink };
 }
 
+/** Counts garbage collections (delivered asynchronously: read after a tick). */
+let gcCount = 0;
+new PerformanceObserver((list) => {
+  gcCount += list.getEntries().length;
+}).observe({ entryTypes: ['gc'] });
+const tick = () => new Promise((r) => setTimeout(r, 20));
+
 /** Runs `n` receives of `frames` round robin; returns packets/s and sampled latencies (ns). */
-function pump(dp, frames, inPorts, n) {
+async function pump(dp, frames, inPorts, n) {
   const m = frames.length;
   // Warm-up (JIT, cache fill).
   for (let i = 0; i < Math.min(n, 200_000); i++) dp.receive(inPorts[i % m], frames[i % m]);
+  await tick();
+  const g0 = gcCount;
   const r = timed(n, () => {
     for (let i = 0; i < n; i++) dp.receive(inPorts[i % m], frames[i % m]);
   });
+  await tick();
+  r.gcs = gcCount - g0;
   const lat = [];
   for (let i = 0; i < Math.min(n, 200_000); i++) {
     const a = now();
@@ -143,13 +155,13 @@ function pump(dp, frames, inPorts, n) {
 }
 
 function report(name, r, extra = '') {
-  const l = r.lat ? `  p50 ${fmt(pct(r.lat, 50))} ns  p99 ${fmt(pct(r.lat, 99))} ns  p99.9 ${fmt(pct(r.lat, 99.9))} ns` : '';
+  const l = (r.lat ? `  p50 ${fmt(pct(r.lat, 50))} ns  p99 ${fmt(pct(r.lat, 99))} ns  p99.9 ${fmt(pct(r.lat, 99.9))} ns` : '') + (r.gcs !== undefined ? `  GCs ${r.gcs}` : '');
   console.log(`${name.padEnd(50)} ${fmt(r.pps).padStart(11)} /cpu-s ${fmt(r.wall).padStart(11)} /s${l}${extra}`);
 }
 
-function repeat(fn) {
+async function repeat(fn) {
   const rs = [];
-  for (let r = 0; r < runs; r++) rs.push(fn());
+  for (let r = 0; r < runs; r++) rs.push(await fn());
   const pps = median(rs.map((x) => x.pps));
   const pick = rs.find((x) => x.pps === pps);
   return pick;
@@ -170,17 +182,17 @@ if (only.includes('fast')) {
   console.log(`frame length ${frames[0].length} bytes, ${frames.length} distinct 5-tuples`);
   const n = Math.round(5_000_000 * scale);
   {
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp('table=0,priority=100,in_port=1,actions=output:2\ntable=0,priority=10,actions=output:3');
-      return pump(dp, frames, inPorts, n);
+      return await pump(dp, frames, inPorts, n);
     });
     report('1 table (in_port → output)', r);
   }
   {
     let st;
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp(ovnPipeline(N_PORTS));
-      const x = pump(dp, frames, inPorts, n);
+      const x = await pump(dp, frames, inPorts, n);
       st = dp.stats();
       return x;
     });
@@ -204,14 +216,14 @@ if (only.includes('ct')) {
   }
   const n = Math.round(2_000_000 * scale);
   let st;
-  const r = repeat(() => {
+  const r = await repeat(async () => {
     const { dp } = makeDp(ovnPipeline(N_PORTS, { ct: true }));
     // Open every connection and answer it so packets are +est.
     for (let i = 0; i < frames.length; i++) {
       dp.receive(inPorts[i], frames[i]);
       dp.receive(replyPorts[i], replies[i]);
     }
-    const x = pump(dp, frames, inPorts, n);
+    const x = await pump(dp, frames, inPorts, n);
     st = { ...dp.stats(), conns: dp.conntrack.size };
     return x;
   });
@@ -239,7 +251,7 @@ if (only.includes('slow')) {
     ['flow setups with ct recirculation (per packet)', {}, true],
   ]) {
     let st;
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp(ovnPipeline(N_PORTS, { ct }), { cacheCapacity: 1 << 20, ...opts });
       const { frames, inPorts } = mk();
       // Warm the JIT on other frames.
@@ -274,7 +286,7 @@ if (only.includes('mods')) {
   const n = Math.round(100_000 * scale);
   const mods = aclMods(n);
   {
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp('');
       const lat = [];
       const x = timed(n, () => {
@@ -290,7 +302,7 @@ if (only.includes('mods')) {
     report(`add, one at a time (${fmt(n)} flows)`, r);
   }
   {
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp('');
       return timed(n, () => {
         for (let i = 0; i < n; i += 1000) dp.tables.bundle(mods.slice(i, i + 1000));
@@ -300,7 +312,7 @@ if (only.includes('mods')) {
   }
   {
     const dels = mods.map((m) => ({ ...m, command: 'delete_strict' }));
-    const r = repeat(() => {
+    const r = await repeat(async () => {
       const { dp } = makeDp('');
       dp.tables.bundle(mods);
       return timed(n, () => {
@@ -311,7 +323,7 @@ if (only.includes('mods')) {
   }
   {
     const text = mods.slice(0, Math.min(n, 20000)).map((_, i) => `table=44,priority=${1000 + (i % 1000)},ip,reg15=0x${(1 + (i % 200)).toString(16)},metadata=0x${(1 + (i % 50)).toString(16)},nw_src=${ip(i)},tp_dst=${1 + (i % 1000)},actions=load:0x1->NXM_NX_XXREG0[97],resubmit(,45)`);
-    const r = repeat(() => timed(text.length, () => {
+    const r = await repeat(() => timed(text.length, () => {
       for (const l of text) parseFlowMod(l);
     }));
     report('parse ovs-ofctl flow text', r);

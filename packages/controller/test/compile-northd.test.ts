@@ -4,10 +4,10 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sb } from '@ovnts/ovsdb';
 import { FlowTables, printFlow } from '@ovnts/switch';
-import { listTables, northdMissing, withRealOvn } from '@ovnts/testkit';
-import { computeDesired, type SouthboundState } from '../src/desired.js';
+import { northdMissing, withRealOvn } from '@ovnts/testkit';
+import { southboundState } from './helpers/sb-rows.js';
+import { computeDesired } from '../src/desired.js';
 
 const SCENARIOS = '/work/shared/oracle/scenarios';
 const missing = northdMissing() ?? (existsSync(SCENARIOS) ? undefined : `${SCENARIOS} not found`);
@@ -18,17 +18,6 @@ interface Scenario {
   readonly chassis?: string[][];
 }
 
-const TABLES = {
-  Datapath_Binding: Sb.tables.Datapath_Binding,
-  Port_Binding: Sb.tables.Port_Binding,
-  Logical_Flow: Sb.tables.Logical_Flow,
-  Logical_DP_Group: Sb.tables.Logical_DP_Group,
-  Multicast_Group: Sb.tables.Multicast_Group,
-  MAC_Binding: Sb.tables.MAC_Binding,
-  Address_Set: Sb.tables.Address_Set,
-  Port_Group: Sb.tables.Port_Group,
-  Chassis: Sb.tables.Chassis,
-} as const;
 
 t.test('real northd flows compile for a chassis', { skip: missing ? `real OVN unavailable: ${missing}` : false }, async (t) => {
   const scenarios = readdirSync(SCENARIOS).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(readFileSync(join(SCENARIOS, f), 'utf8')) as Scenario);
@@ -38,19 +27,7 @@ t.test('real northd flows compile for a chassis', { skip: missing ? `real OVN un
     for (let s = queue.shift(); s; s = queue.shift()) {
       const sc = s;
       await withRealOvn(sc.nbctl, sc.chassis ?? [], async ({ sbctl }) => {
-        const wire = await listTables(sbctl, Object.fromEntries(Object.keys(TABLES).map((k) => [k, []])));
-        const rows = <K extends keyof typeof TABLES>(k: K) => wire[k]!.map((r) => TABLES[k].fromWire(r as never)) as ReturnType<(typeof TABLES)[K]['fromWire']>[];
-        const sb: SouthboundState = {
-          datapaths: rows('Datapath_Binding'),
-          ports: rows('Port_Binding'),
-          flows: rows('Logical_Flow'),
-          dpGroups: rows('Logical_DP_Group'),
-          multicastGroups: rows('Multicast_Group'),
-          macBindings: rows('MAC_Binding'),
-          addressSets: rows('Address_Set'),
-          portGroups: rows('Port_Group'),
-          chassis: rows('Chassis'),
-        };
+        const sb = await southboundState(sbctl);
         // Bind every VIF here, one OpenFlow port each, as if all of them ran on this chassis.
         const vifs = new Map(sb.ports.filter((p) => p.type === '').map((p, i) => [p.logical_port, i + 1]));
         const zones = new Map<string, number>();

@@ -14,7 +14,8 @@ import { logger, Sb } from '@ovnts/ovsdb';
 import { BOOTP_REQUEST, DHCPDISCOVER, buildNeighborSolicitation, buildUdp4, decodeDhcp, decodePacket, encodeDhcp, newMatch, printMatch, setMasked, type FlowKey } from '@ovnts/switch';
 import { microflowPacket } from '@ovnts/switch/dist/src/control/microflow.js';
 import { Switch } from '@ovnts/switch/dist/src/switch.js';
-import { listTables, northdMissing, withRealOvn } from '@ovnts/testkit';
+import { northdMissing, withRealOvn } from '@ovnts/testkit';
+import { southboundState } from './helpers/sb-rows.js';
 import { locOfBase } from '../src/compile/fields.js';
 import type { SwitchControl } from '../src/controller.js';
 import { computeDesired, type SouthboundState } from '../src/desired.js';
@@ -39,17 +40,6 @@ interface Scenario {
   readonly packets: Probe[];
 }
 
-const TABLES = {
-  Datapath_Binding: Sb.tables.Datapath_Binding,
-  Port_Binding: Sb.tables.Port_Binding,
-  Logical_Flow: Sb.tables.Logical_Flow,
-  Logical_DP_Group: Sb.tables.Logical_DP_Group,
-  Multicast_Group: Sb.tables.Multicast_Group,
-  MAC_Binding: Sb.tables.MAC_Binding,
-  Address_Set: Sb.tables.Address_Set,
-  Port_Group: Sb.tables.Port_Group,
-  Chassis: Sb.tables.Chassis,
-} as const;
 
 /** The microflow as an ofproto/trace flow description (its fields, OpenFlow-named). */
 function flowText(microflow: string, inPort: number): string {
@@ -160,17 +150,12 @@ t.test('oracle fates hold on the real data path', { skip: missing ? `real OVN un
     for (let s = queue.shift(); s; s = queue.shift()) {
       const sc = s;
       await withRealOvn(sc.nbctl, sc.chassis ?? [], async ({ sbctl }) => {
-        const wire = await listTables(sbctl, Object.fromEntries(Object.keys(TABLES).map((k) => [k, []])));
-        const rows = <K extends keyof typeof TABLES>(k: K) => wire[k]!.map((r) => TABLES[k].fromWire(r as never)) as ReturnType<(typeof TABLES)[K]['fromWire']>[];
+        const base = await southboundState(sbctl);
         // Every VIF (and localnet port) is bound to this chassis.
         const here = { ...Sb.tables.Chassis.fromWire({ name: 'here' } as never), _uuid: 'chassis-here' };
         const vifTypes = new Set(['', 'localnet']);
-        const ports = rows('Port_Binding').map((p) => (vifTypes.has(p.type) ? { ...p, chassis: here._uuid } : p));
-        const sb: SouthboundState = {
-          datapaths: rows('Datapath_Binding'), ports, flows: rows('Logical_Flow'), dpGroups: rows('Logical_DP_Group'),
-          multicastGroups: rows('Multicast_Group'), macBindings: rows('MAC_Binding'), addressSets: rows('Address_Set'),
-          portGroups: rows('Port_Group'), chassis: [...rows('Chassis'), here],
-        };
+        const ports = base.ports.map((p) => (vifTypes.has(p.type) ? { ...p, chassis: here._uuid } : p));
+        const sb: SouthboundState = { ...base, ports, chassis: [...base.chassis, here] };
         const sw = await Switch.create({ name: 'br-int', expireIntervalMs: 0 });
         try {
           const delivered: { port: string; frame: Uint8Array }[] = [];

@@ -177,6 +177,26 @@ t.test('SNAT of TCP keeps checksums right both ways; ping through SNAT; related 
   t.equal((quote[20]! << 8) | quote[21]!, 1234);
 });
 
+t.test('IPv6 SNAT: translated with valid checksums, replies un-NATed', async (t) => {
+  const d = makeDp(`
+table=0,priority=100,in_port=1,ipv6,actions=ct(commit,zone=7,nat(src=[fd00::100]:4000-4001),table=1)
+table=0,priority=100,in_port=2,ipv6,actions=ct(zone=7,nat,table=1)
+table=1,priority=100,ct_state=+trk-inv,in_port=1,actions=output:2
+table=1,priority=100,ct_state=+est+trk,in_port=2,actions=output:1
+`);
+  const eth = { src: MAC_A, dst: MAC_B };
+  d.dp.receive(1, buildUdp6(eth, { src: 'fd00::1', dst: 'fd00::99' }, { srcPort: 5353, dstPort: 53 }));
+  const out = d.sink.take()[0]!;
+  const o = decode(out.frame);
+  t.same([o.ip6!.src, o.udp!.srcPort], ['fd00::100', 4000]);
+  t.same(verifyChecksums(out.frame), { l4: true });
+  d.dp.receive(2, buildUdp6(eth, { src: 'fd00::99', dst: 'fd00::100' }, { srcPort: 53, dstPort: 4000 }));
+  const back = d.sink.take()[0]!;
+  const b = decode(back.frame);
+  t.same([b.ip6!.dst, b.udp!.dstPort], ['fd00::1', 5353]);
+  t.same(verifyChecksums(back.frame), { l4: true });
+});
+
 t.test('DNAT (load balancer VIP): translated on the way in, replies come from the VIP', async (t) => {
   const d = makeDp(`
 table=0,priority=100,in_port=1,ip,nw_dst=10.0.0.100,actions=ct(commit,zone=9,nat(dst=10.0.0.20:8080),table=1)

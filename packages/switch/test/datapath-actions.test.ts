@@ -325,6 +325,27 @@ table=1,actions=load:2->NXM_NX_REG2[],clone(output:4),controller(userdata=aa,pau
   t.same(ports(d.sink.take()), [2, 3]);
 });
 
+t.test('controller(pause) inside a clone: resume finishes the clone, then restores the packet', async (t) => {
+  const d = makeDp('actions=clone(mod_nw_dst:10.7.7.7,controller(userdata=01,pause),output:3),output:4');
+  d.dp.receive(1, udp());
+  t.same(ports(d.sink.take()), []);
+  d.dp.resume(d.packetIns[0]!.continuation!);
+  const s = d.sink.take();
+  t.same(ports(s), [3, 4]);
+  t.equal(decode(s[0]!.frame).ip4!.dst, '10.7.7.7');
+  t.equal(decode(s[1]!.frame).ip4!.dst, '10.0.0.2');
+  t.same(verifyChecksums(s[1]!.frame), { ip4: true, l4: true });
+});
+
+both('output_reg: to the port a register holds', `
+table=0,actions=load:0x3->NXM_NX_REG15[],resubmit(,1)
+table=1,actions=output:NXM_NX_REG15[]
+`, (d, t) => {
+  d.dp.receive(1, udp());
+  d.dp.receive(3, udp());
+  t.same(ports(d.sink.take()), [3]);
+});
+
 t.test('a packet-in handler may send packet-outs (re-entrancy is queued)', async (t) => {
   const d = makeDp('in_port=1,actions=controller(userdata=01)');
   d.dp.onPacketIn((p) => d.dp.packetOut(p.frame, parseActions('output:5')));

@@ -216,6 +216,8 @@ function runScenario(flows: readonly string[], groups: readonly string[], steps:
   const pa = plain.dp.tables.dump().map((e) => `${e.table}/${e.priority} ${e.nPackets} ${e.nBytes}`);
   if (ca.join() !== pa.join()) throw new Error(`flow counters differ:\n${ca.join('\n')}\n--\n${pa.join('\n')}`);
   if (cached.dp.conntrack.dump().join() !== plain.dp.conntrack.dump().join()) throw new Error('conntrack tables differ');
+  const ts = (d: TestDp): string => JSON.stringify(d.dp.tableStats().slice(0, N_TABLES));
+  if (ts(cached) !== ts(plain)) throw new Error(`table counters differ:\n${ts(cached)}\n${ts(plain)}`);
   return { hits: cached.dp.stats().cacheHits };
 }
 
@@ -270,6 +272,21 @@ table=2,actions=output:3
   e.dp.tables.expire();
   e.dp.receive(1, udp());
   t.same(e.sink.take().map((s) => s.port), [2]);
+});
+
+t.test('per-table lookup and matched counters count cached packets too', async (t) => {
+  const d = makeDp(`
+table=0,in_port=1,actions=resubmit(,1),resubmit(,1),resubmit(,2)
+table=1,udp,actions=output:2
+`);
+  for (let i = 0; i < 5; i++) d.dp.receive(1, udp());
+  d.dp.receive(2, udp());
+  const s = d.dp.tableStats();
+  t.same(s.slice(0, 3), [{ lookup: 6, matched: 5 }, { lookup: 10, matched: 10 }, { lookup: 5, matched: 0 }]);
+  // Entries that leave the cache keep their counts.
+  d.dp.tables.apply(parseFlowMod('table=1,priority=1,actions=drop'));
+  d.dp.receive(1, udp());
+  t.same(d.dp.tableStats().slice(0, 3), [{ lookup: 7, matched: 6 }, { lookup: 12, matched: 12 }, { lookup: 6, matched: 0 }]);
 });
 
 t.test('cache statistics, capacity and megaflow generality', async (t) => {

@@ -20,6 +20,8 @@ export interface MatchContext {
   /** The tunnel key of a logical port or multicast group of this datapath, if known here. */
   portKey(name: string): number | undefined;
   isChassisResident(port: string): boolean;
+  /** Bound on the disjunctive normal form's size (see lflow's normalize; default 100000). */
+  readonly maxConjunctions?: number;
 }
 
 export interface CompiledMatch {
@@ -114,7 +116,7 @@ function pruneClauses(clauses: Match[][]): Match[][] {
 
 /** Compiles a parsed match expression for one datapath. */
 export function compileMatch(expr: Expr, ctx: MatchContext): CompiledMatch {
-  const opts = { isChassisResident: (p: string) => ctx.isChassisResident(p) };
+  const opts = { isChassisResident: (p: string) => ctx.isChassisResident(p), ...(ctx.maxConjunctions !== undefined ? { maxConjunctions: ctx.maxConjunctions } : {}) };
   const start = baseMatch(ctx);
   if (expr.kind === 'and') {
     const parts = expr.args.map((a) => normalize(a, opts));

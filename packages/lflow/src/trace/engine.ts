@@ -728,6 +728,15 @@ function synthesize(name: string, pkt: PacketState): PacketState {
     for (const f of ['tcp.src', 'tcp.dst', 'tcp.flags', 'udp.src', 'udp.dst', 'sctp.src', 'sctp.dst', 'icmp4.type', 'icmp4.code', 'icmp6.type', 'icmp6.code']) p.setField(f, 0n);
   };
   const v6 = p.field('eth.type') === 0x86ddn;
+  // An ICMP message of `type`/`code` in place of the transport header, as ovn-trace builds it.
+  const icmp = (v: 'icmp4' | 'icmp6', type: bigint, code: bigint): void => {
+    clearL4();
+    p.setField('ip.proto', v === 'icmp4' ? 1n : 58n);
+    p.setField('ip.ttl', 255n);
+    p.setField(`${v}.type`, type);
+    p.setField(`${v}.code`, code);
+    p.generated = v;
+  };
   switch (name) {
     case 'arp':
       p.setField('arp.sha', pkt.field('eth.src'));
@@ -764,21 +773,11 @@ function synthesize(name: string, pkt: PacketState): PacketState {
       break;
     case 'icmp4':
     case 'icmp4_error':
-      clearL4();
-      p.setField('ip.proto', 1n);
-      p.setField('ip.ttl', 255n);
-      p.setField('icmp4.type', 3n);
-      p.setField('icmp4.code', 1n);
-      p.generated = 'icmp4';
+      icmp('icmp4', 3n, 1n);
       break;
     case 'icmp6':
     case 'icmp6_error':
-      clearL4();
-      p.setField('ip.proto', 58n);
-      p.setField('ip.ttl', 255n);
-      p.setField('icmp6.type', 1n);
-      p.setField('icmp6.code', 1n);
-      p.generated = 'icmp6';
+      icmp('icmp6', 1n, 1n);
       break;
     case 'tcp_reset':
       p.setField('ip.proto', 6n);
@@ -794,11 +793,7 @@ function synthesize(name: string, pkt: PacketState): PacketState {
         p.setField('tcp.flags', 0x04n);
         p.generated = 'reject/tcp_reset';
       } else {
-        clearL4();
-        p.setField('ip.proto', v6 ? 58n : 1n);
-        p.setField('ip.ttl', 255n);
-        p.setField(v6 ? 'icmp6.type' : 'icmp4.type', v6 ? 1n : 3n);
-        p.setField(v6 ? 'icmp6.code' : 'icmp4.code', v6 ? 4n : 3n);
+        icmp(v6 ? 'icmp6' : 'icmp4', v6 ? 1n : 3n, v6 ? 4n : 3n);
         p.generated = v6 ? 'reject/icmp6' : 'reject/icmp4';
       }
       break;

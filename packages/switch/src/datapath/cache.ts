@@ -42,7 +42,6 @@ export class Megaflow {
   dead = false;
   nPackets = 0;
   nBytes = 0;
-  used = 0;
 
   constructor(
     readonly sub: CacheSubtable,
@@ -53,6 +52,8 @@ export class Megaflow {
     readonly ops: readonly Op[],
     /** The flows the translation went through (their counters are credited per packet). */
     readonly flows: readonly FlowEntry[],
+    /** The table of each lookup the translation made (for per-table counters). */
+    readonly lookups: Uint8Array,
     readonly tables: Uint8Array,
     readonly groups: readonly number[] | undefined,
     /** Change sequence number the translation saw. */
@@ -114,6 +115,7 @@ export class CacheSubtable {
 export interface CacheInsert {
   readonly ops: readonly Op[];
   readonly flows: readonly FlowEntry[];
+  readonly lookups: Uint8Array;
   readonly tables: readonly number[];
   readonly groups: readonly number[];
   readonly since: number;
@@ -137,6 +139,8 @@ export class MegaflowCache {
   constructor(
     private readonly tracker: ChangeTracker,
     readonly capacity = 65536,
+    /** Called for every entry leaving the cache (stale, evicted, cleared). */
+    private readonly onRemove?: (m: Megaflow) => void,
   ) {}
 
   get size(): number {
@@ -207,7 +211,7 @@ export class MegaflowCache {
     if (this.n >= this.capacity) this.evictOne();
     const tables = new Uint8Array(t.tables.length);
     for (let i = 0; i < tables.length; i++) tables[i] = t.tables[i]!;
-    const m = new Megaflow(st, recirc, h, vals, t.ops, t.flows, tables, t.groups.length ? t.groups.slice() : undefined, t.since, this.tracker.epoch);
+    const m = new Megaflow(st, recirc, h, vals, t.ops, t.flows, t.lookups, tables, t.groups.length ? t.groups.slice() : undefined, t.since, this.tracker.epoch);
     m.next = st.map.get(h);
     st.map.set(h, m);
     this.n++;
@@ -217,6 +221,7 @@ export class MegaflowCache {
   }
 
   clear(): void {
+    if (this.onRemove) for (const m of this.entries()) this.onRemove(m);
     this.byMask.clear();
     this.nSubtables = 0;
     this.last = undefined;
@@ -234,6 +239,7 @@ export class MegaflowCache {
   private remove(m: Megaflow): void {
     if (m.dead) return;
     m.dead = true;
+    this.onRemove?.(m);
     const st = m.sub;
     let head = st.map.get(m.hash);
     if (head === m) {

@@ -45,7 +45,10 @@ export interface DatapathOptions {
   readonly nTables?: number;
   /** Extra checks on flow mods (see FlowTablesOptions.validate). */
   readonly validate?: (mod: FlowMod) => void;
-  /** Clock in milliseconds (flow counters, timeouts, conntrack); default Date.now. */
+  /**
+   * Clock in milliseconds (flow counters and timeouts, conntrack), read once per received
+   * packet; default: a coarse (5 ms) clock that does not allocate (see coarseClock).
+   */
   readonly now?: () => number;
   /** A tracker to use, or options for the one created. */
   readonly conntrack?: Conntrack | ConntrackOptions;
@@ -74,6 +77,26 @@ class PacketState {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The default per-packet clock: Date.now() allocates a heap number on every call (its value is
+ * beyond small integers), which the fast path must not do; a module-wide millisecond clock
+ * refreshed every few milliseconds by an unref'd timer serves all datapaths instead (it lags
+ * while a long synchronous burst keeps the event loop busy, which counters and timeouts in
+ * seconds do not mind).
+ */
+let coarseNow = Date.now();
+let coarseTimer: ReturnType<typeof setInterval> | undefined;
+function coarseClock(): () => number {
+  if (coarseTimer === undefined) {
+    coarseTimer = setInterval(() => {
+      coarseNow = Date.now();
+    }, 5);
+    coarseTimer.unref();
+  }
+  coarseNow = Date.now();
+  return () => coarseNow;
+}
 
 function copyLayout(dst: PacketLayout, src: PacketLayout): void {
   dst.vlan = src.vlan;
@@ -132,6 +155,8 @@ export interface SwitchDatapath extends Datapath {
   readonly conntrack: Conntrack;
   traceDetailed(inPort: number, frame: Uint8Array, tunnel?: TunnelMetadata): TraceResult;
   stats(): Required<DatapathStats>;
+  /** Per table: lookups, and lookups that matched a flow (ovs-ofctl dump-tables). */
+  tableStats(): { readonly lookup: number; readonly matched: number }[];
 }
 
 class DatapathImpl implements SwitchDatapath {
@@ -168,6 +193,9 @@ class DatapathImpl implements SwitchDatapath {
   private clock = 0;
   private qLen = 0;
 
+  /** Per-table lookup and match counts of packets not (or no longer) accounted in the cache. */
+  private readonly tLookup: Float64Array;
+  private readonly tMatched: Float64Array;
   private nHits = 0;
   private nMisses = 0;
   private nPacketsIn = 0;
@@ -181,17 +209,20 @@ class DatapathImpl implements SwitchDatapath {
 
   constructor(opts: DatapathOptions) {
     this.sink = opts.sink;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? coarseClock();
     const nTables = opts.nTables ?? 255;
     this.tracker = new ChangeTracker(nTables);
     this.tables = new TrackedFlowTables(
-      { nTables, now: this.now, ...(opts.validate ? { validate: opts.validate } : {}) },
+      { nTables, now: opts.now ?? Date.now, ...(opts.validate ? { validate: opts.validate } : {}) },
       this.tracker,
     );
     this.groups = new TrackedGroupTable(this.tracker);
+    // Conntrack reads the same clock (a time passed as an argument would be boxed per call).
     this.conntrack = opts.conntrack instanceof Conntrack ? opts.conntrack : new Conntrack({ now: this.now, ...(opts.conntrack ?? {}) });
     this.cacheOn = opts.cache ?? true;
-    this.cache = new MegaflowCache(this.tracker, opts.cacheCapacity ?? 65536);
+    this.tLookup = new Float64Array(nTables);
+    this.tMatched = new Float64Array(nTables);
+    this.cache = new MegaflowCache(this.tracker, opts.cacheCapacity ?? 65536, (m) => this.countTables(m.lookups, m.flows, m.nPackets));
     this.maxRecirc = opts.maxRecirculations ?? 32;
     this.maxConts = opts.maxContinuations ?? 4096;
     this.deps = {
@@ -225,6 +256,8 @@ class DatapathImpl implements SwitchDatapath {
       if (this.leftThisPacket === 0) this.nDropped++;
       st.frame = EMPTY;
     } finally {
+      // After an exception (a sink that throws), queued recirculations are dropped.
+      this.qLen = 0;
       this.busy = false;
     }
     if (this.deferred.length !== 0 || this.packetIns.length !== 0) this.drain();
@@ -254,19 +287,25 @@ class DatapathImpl implements SwitchDatapath {
       this.runRecirculations();
       st.frame = EMPTY;
     } finally {
+      // After an exception (a sink that throws), queued recirculations are dropped.
+      this.qLen = 0;
       this.busy = false;
     }
     this.drain();
   }
 
   resume(cont: Continuation, frame?: Uint8Array, key?: FlowKey): void {
-    if (this.busy) {
-      this.deferred.push(() => this.resume(cont, frame, key));
-      return;
-    }
     const c = this.conts.get(cont.id);
     if (c === undefined) throw new Error(`continuation ${cont.id} is unknown or was already resumed`);
     this.conts.delete(cont.id);
+    this.resumeState(c, frame, key);
+  }
+
+  private resumeState(c: ContState, frame: Uint8Array | undefined, key: FlowKey | undefined): void {
+    if (this.busy) {
+      this.deferred.push(() => this.resumeState(c, frame, key));
+      return;
+    }
     this.busy = true;
     try {
       const st = this.main;
@@ -281,6 +320,8 @@ class DatapathImpl implements SwitchDatapath {
       this.runRecirculations();
       st.frame = EMPTY;
     } finally {
+      // After an exception (a sink that throws), queued recirculations are dropped.
+      this.qLen = 0;
       this.busy = false;
     }
     this.drain();
@@ -358,7 +399,6 @@ class DatapathImpl implements SwitchDatapath {
 
   /** One pass of a packet: cached actions, or a translation (cached when it may be). */
   private stage(st: PacketState, recirc: number): void {
-    const now = this.clock;
     const len = st.frame.length;
     if (this.cacheOn) {
       const m = this.cache.lookup(st.key, recirc);
@@ -366,9 +406,8 @@ class DatapathImpl implements SwitchDatapath {
         this.nHits++;
         m.nPackets++;
         m.nBytes += len;
-        m.used = now;
-        credit(m.flows, len, now);
-        this.execute(m.ops, st, now);
+        this.credit(m.flows, len);
+        this.execute(m.ops, st);
         return;
       }
     }
@@ -380,21 +419,23 @@ class DatapathImpl implements SwitchDatapath {
     if (x.error !== undefined) this.nErrors++;
     const ops = x.ops;
     const flows = x.flows;
+    this.countTables(x.lookups, flows, 1);
     if (this.cacheOn && x.cacheable) {
-      this.cache.insert(st.key, recirc, x.wc, { ops, flows, tables: x.tableList, groups: x.groupList, since });
+      this.cache.insert(st.key, recirc, x.wc, { ops, flows, lookups: x.lookups, tables: x.tableList, groups: x.groupList, since });
     }
-    credit(flows, len, now);
-    this.execute(ops, st, now);
+    this.credit(flows, len);
+    this.execute(ops, st);
   }
 
   /** A translation that is never cached (packet-out, resume). */
   private slowPass(st: PacketState, start: { mode: 'out' | 'resume'; actions?: readonly Action[]; frames?: readonly Frame[]; stack?: readonly StackEntry[] }): void {
-    const now = (this.clock = this.now());
+    this.clock = this.now();
     const x = this.xlate;
     x.run(st.key, start);
     if (x.error !== undefined) this.nErrors++;
-    credit(x.flows, st.frame.length, now);
-    this.execute(x.ops, st, now);
+    this.countTables(x.lookups, x.flows, 1);
+    this.credit(x.flows, st.frame.length);
+    this.execute(x.ops, st);
   }
 
   private runRecirculations(): void {
@@ -426,7 +467,7 @@ class DatapathImpl implements SwitchDatapath {
 
   // ---- executing datapath actions ----
 
-  private execute(ops: readonly Op[], st: PacketState, now: number): void {
+  private execute(ops: readonly Op[], st: PacketState): void {
     this.sp = 0;
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
@@ -458,7 +499,7 @@ class DatapathImpl implements SwitchDatapath {
           break;
         case OP_CT:
           if (st.dirty) this.sync(st);
-          this.conntrack.execute(st.key, st.frame, st.layout, op, now);
+          this.conntrack.execute(st.key, st.frame, st.layout, op);
           // NAT rewrites addresses and ports in the key.
           if (op.nat !== undefined) st.dirty = true;
           if (op.recirc >= 0) this.enqueue(st, op.recirc, op.copy);
@@ -483,6 +524,38 @@ class DatapathImpl implements SwitchDatapath {
           st.dirty = true;
           break;
       }
+    }
+  }
+
+  private countTables(lookups: Uint8Array, flows: readonly FlowEntry[], n: number): void {
+    if (n === 0) return;
+    for (let i = 0; i < lookups.length; i++) this.tLookup[lookups[i]!] += n;
+    for (let i = 0; i < flows.length; i++) this.tMatched[flows[i]!.table] += n;
+  }
+
+  /**
+   * Per table: lookups made and lookups that found a flow (ovs-ofctl dump-tables' lookup and
+   * matched). Cached packets are counted from their megaflows' packet counts, on demand.
+   */
+  tableStats(): { readonly lookup: number; readonly matched: number }[] {
+    const lookup = this.tLookup.slice();
+    const matched = this.tMatched.slice();
+    for (const m of this.cache.entries()) {
+      if (m.nPackets === 0) continue;
+      for (let i = 0; i < m.lookups.length; i++) lookup[m.lookups[i]!] += m.nPackets;
+      for (let i = 0; i < m.flows.length; i++) matched[m.flows[i]!.table] += m.nPackets;
+    }
+    return Array.from(lookup, (l, t) => ({ lookup: l, matched: matched[t]! }));
+  }
+
+  /** Counts a packet against the flows it went through. */
+  private credit(flows: readonly FlowEntry[], len: number): void {
+    const now = this.clock;
+    for (let i = 0; i < flows.length; i++) {
+      const e = flows[i]!;
+      e.nPackets++;
+      e.nBytes += len;
+      e.used = now;
     }
   }
 
@@ -547,14 +620,6 @@ class DatapathImpl implements SwitchDatapath {
   }
 }
 
-function credit(flows: readonly FlowEntry[], len: number, now: number): void {
-  for (let i = 0; i < flows.length; i++) {
-    const e = flows[i]!;
-    e.nPackets++;
-    e.nBytes += len;
-    e.used = now;
-  }
-}
 
 function setTunnel(key: FlowKey, t: TunnelMetadata): void {
   const id = t.tunId;

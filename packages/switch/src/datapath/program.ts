@@ -119,6 +119,19 @@ function isConsumer(op: Op): op is OutputOp | FloodOp | CtOp | ControllerOp {
  * copies, since the frame is the sink's once transmitted).
  */
 export function finalize(ops: Op[]): Op[] {
+  // A clone at the very end needs no save/restore: nothing after it sees the key.
+  while (ops.length !== 0 && ops[ops.length - 1]!.op === OP_RESTORE) {
+    let depth = 0;
+    let at = ops.length - 1;
+    for (; at >= 0; at--) {
+      const o = ops[at]!.op;
+      if (o === OP_RESTORE) depth++;
+      else if (o === OP_SAVE && --depth === 0) break;
+    }
+    if (at < 0) break;
+    ops.pop();
+    ops.splice(at, 1);
+  }
   let later = false;
   for (let i = ops.length - 1; i >= 0; i--) {
     const op = ops[i]!;

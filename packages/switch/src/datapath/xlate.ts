@@ -133,6 +133,12 @@ export class Xlate {
   flows: FlowEntry[] = [];
   private readonly flowBuf: FlowEntry[] = [];
   private nFlows = 0;
+  /** The table of every lookup, in order (for the tables' lookup counters). */
+  lookups: Uint8Array = new Uint8Array(0);
+  private readonly lookupBuf = new Uint8Array(MAX_RESUBMITS + 2);
+  private nLookups = 0;
+  /** Paths (flows and lookups) of recent translations, by hash, for sharing. */
+  private readonly paths = new Map<number, { readonly flows: FlowEntry[]; readonly lookups: Uint8Array }[]>();
   /** Tables looked up (each once) and groups used. */
   readonly tableList: number[] = [];
   private readonly tableSeen: Uint8Array;
@@ -175,6 +181,7 @@ export class Xlate {
     this.pend.fill(0);
     this.ops = [];
     this.nFlows = 0;
+    this.nLookups = 0;
     for (const t of this.tableList) this.tableSeen[t] = 0;
     this.tableList.length = 0;
     this.groupList = [];
@@ -200,12 +207,48 @@ export class Xlate {
     else if (start.actions !== undefined) this.runActions(start.actions, 0);
     else this.lookupTable(this.table, -1, false);
 
-    this.flows = this.flowBuf.slice(0, this.nFlows);
+    this.internPath();
     if (this.error !== undefined) {
       this.ops = [];
       if (noteOf(this.trace)) this.trace.raw(`Translation failed (${this.error}), packet is dropped.`);
     }
     finalize(this.ops);
+  }
+
+  /**
+   * Sets `flows` and `lookups` from the buffers, sharing the arrays with earlier translations
+   * that took the same path (megaflows of one path differ only in the packet bits they matched,
+   * and thousands of them may be cached).
+   */
+  private internPath(): void {
+    const nf = this.nFlows;
+    const nl = this.nLookups;
+    const fb = this.flowBuf;
+    const lb = this.lookupBuf;
+    let h = Math.imul(nf, 0x9e3779b1) ^ nl;
+    for (let i = 0; i < nf; i++) h = Math.imul(h ^ fb[i]!.seq, 0x01000193);
+    for (let i = 0; i < nl; i++) h = Math.imul(h ^ lb[i]!, 0x01000193);
+    const bucket = this.paths.get(h);
+    if (bucket !== undefined) {
+      for (const p of bucket) {
+        if (p.flows.length !== nf || p.lookups.length !== nl) continue;
+        let same = true;
+        for (let i = 0; i < nf && same; i++) if (p.flows[i] !== fb[i]) same = false;
+        for (let i = 0; i < nl && same; i++) if (p.lookups[i] !== lb[i]) same = false;
+        if (same) {
+          this.flows = p.flows;
+          this.lookups = p.lookups;
+          return;
+        }
+      }
+    }
+    this.flows = fb.slice(0, nf);
+    this.lookups = lb.slice(0, nl);
+    // Bounded: past the limit, paths are no longer shared (flows that went away are not kept alive forever).
+    if (this.paths.size >= 4096) this.paths.clear();
+    const entry = { flows: this.flows, lookups: this.lookups };
+    if (bucket !== undefined) bucket.push(entry);
+    else this.paths.set(h, [entry]);
   }
 
   // ---- tables ----
@@ -233,6 +276,7 @@ export class Xlate {
     if (inPort >= 0) key[W_IN_PORT] = inPort;
     const e = lookupConjunctive(tables.classifier(table), key, this.wc, this.soft);
     key[W_IN_PORT] = saved;
+    if (this.nLookups < this.lookupBuf.length) this.lookupBuf[this.nLookups++] = table;
     const tr = this.trace;
     const prevStep = tr?.table(this.depth, table, e);
     if (e === undefined) {

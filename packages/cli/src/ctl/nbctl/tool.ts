@@ -1,6 +1,10 @@
 /** `ovnts nbctl`: ovn-nbctl's syntax and output over the OVN Northbound database. */
 import { DB_COMMANDS } from '../db-commands.js';
 import type { CommandSpec, ExecuteContext, PostExecuteContext, RowId, ToolSpec } from '../tool.js';
+import { ACL_COMMANDS } from './acl-commands.js';
+import { GATEWAY_DHCP_COMMANDS } from './gateway-dhcp-commands.js';
+import { LB_COMMANDS } from './lb-commands.js';
+import { NAT_COMMANDS } from './nat-commands.js';
 import { PORT_COMMANDS } from './port-commands.js';
 import { ROUTER_COMMANDS } from './router-commands.js';
 import { ROUTER_PORT_COMMANDS } from './router-port-commands.js';
@@ -70,7 +74,7 @@ export const NBCTL: ToolSpec = {
   optionsEnv: 'OVN_NBCTL_OPTIONS',
   logModule: 'ovn_dbctl',
   rowIds: NB_ROW_IDS,
-  commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...ROUTER_PORT_COMMANDS, ...DB_COMMANDS],
+  commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...ROUTER_PORT_COMMANDS, ...ACL_COMMANDS, ...LB_COMMANDS, ...NAT_COMMANDS, ...GATEWAY_DHCP_COMMANDS, ...DB_COMMANDS],
   baseTables: ['NB_Global'],
   extraOptions: OVN_DBCTL_OPTIONS,
   allowWait: true,
