@@ -18,7 +18,7 @@ const TOPOLOGY: Topology = {
     ['lrp-add', 'r1', 'r1-sw2', '00:00:00:00:ff:02', '10.0.2.1/24'],
     ['lsp-add', 'sw1', 'sw1-r1', '--', 'lsp-set-type', 'sw1-r1', 'router', '--', 'lsp-set-addresses', 'sw1-r1', 'router', '--', 'lsp-set-options', 'sw1-r1', 'router-port=r1-sw1'],
     ['lsp-add', 'sw2', 'sw2-r1', '--', 'lsp-set-type', 'sw2-r1', 'router', '--', 'lsp-set-addresses', 'sw2-r1', 'router', '--', 'lsp-set-options', 'sw2-r1', 'router-port=r1-sw2'],
-    ['--id=@acl', 'create', 'ACL', 'direction=to-lport', 'priority=1000', 'match="ip4.src == 10.0.1.13 && icmp4"', 'action=drop', '--', 'add', 'Logical_Switch', 'sw1', 'acls', '@acl'],
+    ['acl-add', 'sw1', 'to-lport', '1000', 'ip4.src == 10.0.1.13 && icmp4', 'drop'],
     ['ls-add', 'other'],
     ['lsp-add', 'sw1', 'dh', '--', 'lsp-set-addresses', 'dh', '00:00:00:00:01:50 10.0.1.50'],
     ['--id=@d', 'create', 'DHCP_Options', 'cidr=10.0.1.0/24', 'options="lease_time"="3600" "router"="10.0.1.1" "server_id"="10.0.1.1" "server_mac"="00:00:00:00:ff:01"', '--', 'set', 'Logical_Switch_Port', 'dh', 'dhcpv4_options=@d'],
