@@ -97,7 +97,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     say('central: northd');
     state.daemons.push(startDaemon('northd', ['northd', '--ovnnb-db', db, '--ovnsb-db', db, ...verbose], log('northd')));
     saveState(state);
-    for (let k = 1; k <= opts.hosts; k++) {
+    // Hosts come up side by side: each one's steps depend only on the central database.
+    const startHost = async (k: number): Promise<void> => {
       const name = `hv${k}`;
       const ip = `127.0.0.${10 + k}`;
       const hdir = join(dir, name);
@@ -109,9 +110,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       state.daemons.push(startDaemon(`${name}-db`, ['db', 'serve', '--in-memory', 'vswitch', '--remote', `punix:${vsock}`], log(`${name}-db`)));
       saveState(state);
       await waitFor(`${name}'s database`, socketReady(vsock));
-      await ovnts(['vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'init']);
       await ovnts([
-        'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'set', 'Open_vSwitch', '.',
+        'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.',
         `external_ids:system-id=${name}`, `external_ids:ovn-remote=${db}`,
         'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=${ip}`, 'external_ids:ovn-bridge=br-int',
       ]);
@@ -121,7 +121,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       state.daemons.push(startDaemon(`${name}-controller`, ['controller', '--vswitch-db', host.vswitchDb, '--switch', host.switchControl, ...verbose], log(`${name}-controller`)));
       state.hosts.push(host);
       saveState(state);
-    }
+    };
+    await Promise.all(Array.from({ length: opts.hosts }, (_, i) => startHost(i + 1)));
+    state.hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+    saveState(state);
     say('waiting for every chassis to register');
     await waitFor('chassis registration', async () => {
       const out = await ovnts(['sbctl', `--db=${db}`, '--bare', '--columns=name', 'list', 'Chassis']).catch(() => '');
