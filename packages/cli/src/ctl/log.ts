@@ -15,8 +15,16 @@ export class ConsoleLog {
   }
 
   warn(module: string, message: string): void {
+    this.emit(module, 'WARN', message);
+  }
+
+  err(module: string, message: string): void {
+    this.emit(module, 'ERR', message);
+  }
+
+  private emit(module: string, level: 'WARN' | 'ERR', message: string): void {
     this.seq++;
     const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-    this.write(`${ts}|${String(this.seq).padStart(5, '0')}|${module}|WARN|${message}\n`);
+    this.write(`${ts}|${String(this.seq).padStart(5, '0')}|${module}|${level}|${message}\n`);
   }
 }

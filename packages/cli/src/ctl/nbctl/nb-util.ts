@@ -71,11 +71,7 @@ export const cmpStr = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 
 
 /** A vlog ERR line on the console, numbered in the same sequence as the tool's warnings. */
 export function logErr(ctx: CommandContext, module: string, message: string): void {
-  // ConsoleLog has only warn(); this writes its ERR counterpart with the same counter.
-  const log = ctx.log as unknown as { seq: number; write(s: string): void };
-  log.seq++;
-  const ts = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  log.write(`${ts}|${String(log.seq).padStart(5, '0')}|${module}|ERR|${message}\n`);
+  ctx.log.err(module, message);
 }
 
 /** ctl_error semantics for commands that may report twice: the earlier error is logged and replaced. */
