@@ -104,6 +104,13 @@ export async function runLab(argv: readonly string[]): Promise<number> {
       say(`${name} now on ${host}`);
       if (r) process.stdout.write(formatPing(o.pingFrom!, r));
     });
+  program
+    .command('trace <from> <to>')
+    .description("an ICMP echo's way: logical stages with the Northbound objects behind them, then the switch tables")
+    .action(async (from: string, to: string) => {
+      const { labTrace } = await import('./lab-trace.js');
+      process.stdout.write(await labTrace(from, to));
+    });
   program.command('check <topology>').action(async (file: string) => {
     const state = loadState();
     if (!state) throw new Error('no lab is running (ovnts lab up)');
