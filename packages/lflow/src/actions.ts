@@ -9,8 +9,8 @@
  * that the tracer and the flow compiler switch on a closed set of names.
  */
 import type { FieldRef, IntConst, StrConst } from './ast.js';
-import { MatchError } from './error.js';
-import { Lexer, type Token, type TokenKind } from './lexer.js';
+import type { TokenKind } from './lexer.js';
+import { TokenStream } from './token-stream.js';
 import { constantWidth, fieldRefText } from './parser.js';
 import { printConstant } from './printer.js';
 import { ovnSymbols, type FieldSymbol, type SymbolTable } from './symbols.js';
@@ -129,47 +129,17 @@ export interface ActionParseOptions {
   readonly symtab?: SymbolTable;
 }
 
-class ActionParser {
-  private readonly lx: Lexer;
-  private tok: Token;
-  private prevEnd = 0;
-
+class ActionParser extends TokenStream {
   constructor(
-    private readonly input: string,
+    input: string,
     private readonly symtab: SymbolTable,
   ) {
-    this.lx = new Lexer(input);
-    this.tok = this.lx.next();
+    super(input);
   }
 
   parse(): Action[] {
     // An empty list (or only a comment, as northd writes `/* drop */`) means drop.
     return this.list('end');
-  }
-
-  private at(kind: TokenKind): boolean {
-    return this.tok.kind === kind;
-  }
-
-  private advance(): Token {
-    const t = this.tok;
-    this.prevEnd = t.end;
-    this.tok = this.lx.next();
-    return t;
-  }
-
-  private error(message: string, start: number = this.tok.start, end: number = this.tok.end): never {
-    throw new MatchError(message, this.input, start, end);
-  }
-
-  private syntaxError(message: string): never {
-    const at = this.at('end') ? 'at end of input' : `at \`${this.input.slice(this.tok.start, this.tok.end)}'`;
-    return this.error(`Syntax error ${at} ${message}.`);
-  }
-
-  private expect(kind: TokenKind): void {
-    if (!this.at(kind)) this.syntaxError(`expecting \`${kind}'`);
-    this.advance();
   }
 
   /** Statements up to (not including) `until`; each ends with `;`. */
@@ -252,13 +222,6 @@ class ActionParser {
     this.expect(')');
     if (table !== undefined && table > 255) this.error(`${table} is not a valid table number.`);
     return { kind: 'next', pipeline, table };
-  }
-
-  private smallInt(): number {
-    const t = this.tok;
-    if (t.kind !== 'int' || t.format !== 'dec' || t.mask !== undefined || t.value > 0x7fffffffn) this.syntaxError('expecting small integer');
-    this.advance();
-    return Number(t.value);
   }
 
   private field(): { ref: FieldRef; sym: FieldSymbol } {

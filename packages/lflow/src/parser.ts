@@ -14,8 +14,8 @@
  */
 import type { AddrSetRef, CmpExpr, Expr, FieldRef, IntConst, PortGroupRef, RelOp, SetItem, StrConst } from './ast.js';
 import { turnRelOp } from './ast.js';
-import { MatchError } from './error.js';
-import { Lexer, type Token, type TokenKind } from './lexer.js';
+import { Lexer, type TokenKind } from './lexer.js';
+import { TokenStream } from './token-stream.js';
 import { ovnSymbols, type FieldSymbol, type SymbolTable } from './symbols.js';
 
 /** Resolves `$name` and `@name`; returning undefined makes the name an error, as in ovn-controller. */
@@ -71,52 +71,22 @@ export function fieldRefText(f: FieldRef): string {
   return f.nBits === 1 ? `${f.symbol}[${f.ofs}]` : `${f.symbol}[${f.ofs}..${f.ofs + f.nBits - 1}]`;
 }
 
-class Parser {
-  private readonly lx: Lexer;
-  private tok: Token;
+class Parser extends TokenStream {
   /** Parity of the enclosing `!` operators, which decides what nominal fields may be tested for. */
   private not = false;
-  /** End offset of the last consumed token, where error spans end. */
-  private prevEnd = 0;
 
   constructor(
-    private readonly input: string,
+    input: string,
     private readonly symtab: SymbolTable,
     private readonly lookup: MatchLookup | undefined,
   ) {
-    this.lx = new Lexer(input);
-    this.tok = this.lx.next();
+    super(input);
   }
 
   parse(): Expr {
     const e = this.expr();
     if (!this.at('end')) this.syntaxError('expecting end of input');
     return e;
-  }
-
-  /** Current token kind (a method, so TypeScript does not narrow it across advance()). */
-  private at(kind: TokenKind): boolean {
-    return this.tok.kind === kind;
-  }
-
-  private advance(): void {
-    this.prevEnd = this.tok.end;
-    this.tok = this.lx.next();
-  }
-
-  private error(message: string, start: number = this.tok.start, end: number = this.tok.end): never {
-    throw new MatchError(message, this.input, start, end);
-  }
-
-  /** ovn-controller's "Syntax error at `TOKEN' MESSAGE." form. */
-  private syntaxError(message: string): never {
-    const at = this.at('end') ? 'at end of input' : `at \`${this.input.slice(this.tok.start, this.tok.end)}'`;
-    return this.error(`Syntax error ${at} ${message}.`);
-  }
-
-  private expect(kind: TokenKind): void {
-    if (this.tok.kind !== kind) this.syntaxError(`expecting \`${kind}'`);
-    this.advance();
   }
 
   private expr(): Expr {
@@ -227,13 +197,6 @@ class Parser {
       this.error(`Cannot select subfield of nominal field ${sym.name}.`, t.start, end);
     }
     return { ref: { symbol: sym.name, ofs: lo, nBits: hi - lo + 1, subscript: true }, sym };
-  }
-
-  private smallInt(): number {
-    const t = this.tok;
-    if (t.kind !== 'int' || t.format !== 'dec' || t.mask !== undefined || t.value > 0x7fffffffn) this.syntaxError('expecting small integer');
-    this.advance();
-    return Number(t.value);
   }
 
   private constantSet(): { items: SetItem[]; braces: boolean } {
