@@ -128,6 +128,12 @@ export async function runLab(argv: readonly string[]): Promise<number> {
       await up(3, DEMO, false);
       const state = loadState()!;
       const t = loadTopology(DEMO);
+      // The BRIEF's lab figure: from start to the first successful ping between two hosts.
+      const first = t.checks?.find((c) => c.expect === 'reach' && state.vms.find((v) => v.name === c.from)?.host !== state.vms.find((v) => v.name === c.to)?.host);
+      if (first) {
+        const r = await vmPing(first.from, first.to, { count: 1 }).catch(() => undefined);
+        if (r?.received) say(`first cross-host ping (${first.from} -> ${first.to}) ${((Date.now() - started) / 1000).toFixed(1)} s after start`);
+      }
       say('checking what can reach what');
       const results = await runChecks(state, t.checks ?? []);
       process.stdout.write('\n' + formatChecks(results));
