@@ -22,7 +22,7 @@ import {
   syncIpMulticast,
   syncLoadBalancers,
   syncMeters,
-  syncDns,
+  syncDns, syncMirrors, syncTemplateVars,
   syncPortGroups,
   syncStaticMacBindings,
 } from './sync-tables.js';
@@ -118,6 +118,8 @@ export function computeNorthd(input: NorthdInput, opts: ComputeOptions = {}): Co
     staticMacBindings: syncStaticMacBindings(model),
     meters: syncMeters(model),
     dns: syncDns(model),
+    mirrors: syncMirrors(input.nb),
+    templateVars: syncTemplateVars(input.nb),
     serviceMonitors: syncServiceMonitors(model, config.nbOptions['svc_monitor_mac']!),
     staleMacBindings: stale.macBindings,
     staleFdbs: stale.fdbs,

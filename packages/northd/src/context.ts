@@ -33,7 +33,8 @@ export interface BuildContext {
   readonly checkLspIsUp: boolean;
   /** Meters by name (for fair ACL log meters). */
   readonly meters: ReadonlyMap<string, Nb.Meter>;
-  readonly aclInfo: ReadonlyMap<string, SwitchAclInfo>;
+  /** ACL facts per switch (computed when first asked for). */
+  readonly aclInfo: { get(key: string): SwitchAclInfo | undefined };
   /** "drop;" (northd's debug_drop_action without a drop-sampling collector). */
   readonly dropAction: string;
 }

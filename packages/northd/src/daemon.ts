@@ -7,13 +7,17 @@
  * Active/standby: the daemon asks for the OVSDB lock `ovn_northd` on the Southbound server and
  * writes nothing while another client holds it; every Southbound transaction asserts the lock.
  */
-import { Idl, Nb, OvsdbClient, Sb, changedColumns, logger, ovsUuid, setLogLevel, typedTable, type IdlRowChange, type Logger, type TableModel, type TypedRow } from '@ovnts/ovsdb';
+import { Idl, Nb, OvsdbClient, Sb, changedColumns, logger, ovsUuid, setLogLevel, typedTable, type IdlRowChange, type Logger } from '@ovnts/ovsdb';
 import type { ComputeResult } from './compute.js';
 import type { NbTables } from './input.js';
+import type { NbWrites } from './desired.js';
 import { createNorthdEngine, SB_BINDING_TABLES, SB_CHASSIS_TABLES, SB_LEARNED_TABLES, type NorthdEngine, type SbPart } from './northd-engine.js';
-import { writeSouthbound, type WriteStats } from './sb-writer.js';
-import { SbFlowIndex } from './sb-flow-index.js';
+import { SbWriter, type WriteStats } from './sb-writer.js';
+import type { FlowSet } from './flow-set.js';
 import { newTracker } from './incremental.js';
+import { startControl, type Control } from './control.js';
+import { bindingRelevance, chassisSignature, learnedRelevance } from './sb-signatures.js';
+import { TableCache, type AnyModel } from './table-cache.js';
 
 export interface NorthdOptions {
   readonly nbRemote: string | readonly string[];
@@ -28,7 +32,7 @@ export interface NorthdOptions {
   readonly random?: () => number;
 }
 
-export type NorthdStatus = 'connecting' | 'standby' | 'active' | 'stopped';
+export type NorthdStatus = 'connecting' | 'standby' | 'active' | 'paused' | 'stopped';
 
 export interface NorthdHandle {
   status(): NorthdStatus;
@@ -37,64 +41,23 @@ export interface NorthdHandle {
   readonly counters: { runs: number; sbTransactions: number; errors: number; lastRunMs: number; lastComputeMs: number; lastSbWriteMs: number };
   /** Resolves once no change is pending and no run is in progress. */
   idle(): Promise<void>;
+  /**
+   * Stops writing and gives up the lock (another northd takes over), keeping the replicas
+   * current; resume() asks for the lock again.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Whether the Northbound and Southbound connections are up. */
+  connections(): { nb: boolean; sb: boolean };
+  /** Recomputes every engine node from scratch at the next run, and runs. */
+  recompute(): void;
   stop(): Promise<void>;
 }
 
 const NB_DB = 'OVN_Northbound';
 
-type Cache = Map<string, Map<string, TypedRow>>;
-const rowsOf = <R,>(cache: Cache, t: string): R[] => [...(cache.get(t)?.values() ?? [])] as R[];
-
-/** The chassis fields the compute reads (features, encaps, hv_cfg, requested-chassis). */
-function chassisSignature(cache: Cache): string {
-  const parts: string[] = [];
-  for (const c of rowsOf<Sb.Chassis>(cache, 'Chassis')) parts.push(`C${c._uuid}|${c.name}|${c.hostname}|${JSON.stringify(c.other_config)}|${c.encaps.join(',')}`);
-  for (const e of rowsOf<Sb.Encap>(cache, 'Encap')) parts.push(`E${e._uuid}|${e.type}`);
-  for (const p of rowsOf<Sb.ChassisPrivate>(cache, 'Chassis_Private')) parts.push(`P${p.chassis ?? ''}|${p.nb_cfg}|${p.nb_cfg_timestamp}`);
-  return parts.sort().join('\n');
-}
-
-/** Binding fields the compute reads: keys to keep, and what controllers report. */
-function bindingSignature(cache: Cache): string {
-  const parts: string[] = [];
-  for (const d of rowsOf<Sb.DatapathBinding>(cache, 'Datapath_Binding')) parts.push(`D${d._uuid}|${d.external_ids['logical-switch'] ?? d.external_ids['logical-router'] ?? ''}|${d.tunnel_key}`);
-  for (const p of rowsOf<Sb.PortBinding>(cache, 'Port_Binding')) {
-    parts.push(`P${p.logical_port}|${p.datapath}|${p.tunnel_key}|${p.chassis ?? ''}|${p.up ?? ''}|${p.virtual_parent ?? ''}|${p.options['ipv6_ra_pd_list'] ?? ''}|${p.options['additional-chassis-activated'] ?? ''}`);
-  }
-  return parts.sort().join('\n');
-}
-
-/** The binding fields flows read: datapath keys, router port keys, virtual ports' parents. */
-function flowBindingSignature(cache: Cache): string {
-  const parts: string[] = [];
-  for (const d of rowsOf<Sb.DatapathBinding>(cache, 'Datapath_Binding')) parts.push(`D${d._uuid}|${d.external_ids['logical-switch'] ?? d.external_ids['logical-router'] ?? ''}|${d.tunnel_key}`);
-  for (const p of rowsOf<Sb.PortBinding>(cache, 'Port_Binding')) {
-    if (p.type === 'patch' || p.type === 'l3gateway' || p.type === 'chassisredirect') parts.push(`R${p.logical_port}|${p.tunnel_key}`);
-    else if (p.type === 'virtual') parts.push(`V${p.logical_port}|${p.virtual_parent ?? ''}|${p.chassis ?? ''}`);
-  }
-  return parts.sort().join('\n');
-}
-
-function serviceMonitorSignature(cache: Cache): string {
-  return rowsOf<Sb.ServiceMonitor>(cache, 'Service_Monitor').map((s) => `${s.ip}|${s.port}|${s.protocol ?? ''}|${s.logical_port}|${s.status ?? ''}`).sort().join('\n');
-}
-
-function learnedSignature(cache: Cache): string {
-  const parts: string[] = [];
-  for (const m of rowsOf<Sb.MACBinding>(cache, 'MAC_Binding')) parts.push(`M${m._uuid}|${m.logical_port}`);
-  for (const f of rowsOf<Sb.FDB>(cache, 'FDB')) parts.push(`F${f._uuid}|${f.dp_key}|${f.port_key}`);
-  for (const s of rowsOf<Sb.ServiceMonitor>(cache, 'Service_Monitor')) parts.push(`S${s.ip}|${s.port}|${s.protocol ?? ''}|${s.logical_port}|${s.status ?? ''}`);
-  return parts.sort().join('\n');
-}
 const SB_DB = 'OVN_Southbound';
 
-type AnyModel = TableModel<TypedRow>;
-
-function tableMap(idl: Idl, model: AnyModel): Map<string, TypedRow> {
-  const m = new Map<string, TypedRow>();
-  for (const r of typedTable(idl, model)) m.set(r._uuid, r);
-  return m;
-}
 
 export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
   const log = opts.log ?? logger('northd');
@@ -119,8 +82,16 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
   // Tables changed since the last run, per database; "*" after a (re)sync.
   const nbDirty = new Set<string>(['*']);
   const sbDirty = new Set<string>(['*']);
-  const nbCache = new Map<string, Map<string, TypedRow>>();
-  const sbCache = new Map<string, Map<string, TypedRow>>();
+  const nbModels = Nb.tables as unknown as Record<string, AnyModel>;
+  const sbModels = Sb.tables as unknown as Record<string, AnyModel>;
+  const SB_INPUT_TABLES = [...SB_CHASSIS_TABLES, ...SB_BINDING_TABLES, ...SB_LEARNED_TABLES];
+  const nbCache = new TableCache(nbIdl, nbModels, Object.keys(Nb.tables));
+  const sbCache = new TableCache(sbIdl, sbModels, SB_INPUT_TABLES);
+  // Whether an NB change since the last run can change the result (some are our own writes).
+  let nbRelevant = true;
+  // The NB write-backs last written, and the ports whose rows changed since.
+  let lastNbWrites: NbWrites | undefined;
+  let lspTouched = new Set<string>();
 
   const schedule = (): void => {
     if (stopped || timer || running) return;
@@ -134,7 +105,9 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
   let sbChanged = true;
   const checkLspIsUp = (): boolean => [...typedTable(nbIdl, Nb.tables.NB_Global)][0]?.options['ignore_lsp_down'] === 'false';
   nbIdl.on('change', (batch: readonly IdlRowChange[]) => {
+    nbCache.note(batch);
     for (const c of batch) {
+      if (c.table === 'Logical_Switch_Port') lspTouched.add(c.uuid);
       if (c.old && c.new) {
         const cols = changedColumns(c);
         if (c.table === 'NB_Global' && cols.every((col) => NB_GLOBAL_OWN.has(col))) continue;
@@ -142,6 +115,7 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
         if (c.table === 'Logical_Switch_Port' && cols.every((col) => col === 'up') && !checkLspIsUp()) continue;
       }
       nbDirty.add(c.table);
+      nbRelevant = true;
       if (tracker.nb) {
         const s = tracker.nb.get(c.table) ?? new Set<string>();
         s.add(c.uuid);
@@ -150,20 +124,26 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
     }
     schedule();
   });
-  const flowIndex = new SbFlowIndex(sbIdl);
+  const writer = new SbWriter(sbClient, sbIdl, { maxOps: opts.maxOpsPerTxn ?? 1000, lock: lockName });
+  let lastFlowSet: FlowSet | undefined;
   sbIdl.on('change', (batch: readonly IdlRowChange[]) => {
-    flowIndex.apply(batch);
+    writer.observe(batch);
+    sbCache.note(batch);
     for (const c of batch) sbDirty.add(c.table);
     sbChanged = true;
     schedule();
   });
   nbIdl.on('synced', () => {
     tracker.nb = undefined;
+    lastNbWrites = undefined;
+    nbCache.invalidate();
+    nbRelevant = true;
     nbDirty.add('*');
     schedule();
   });
   sbIdl.on('synced', () => {
-    flowIndex.invalidate();
+    writer.invalidate();
+    sbCache.invalidate();
     sbDirty.add('*');
     sbChanged = true;
     schedule();
@@ -173,11 +153,12 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
     log.info(`lock ${lockName} acquired: this northd is active`);
     status = 'active';
     en.engine.forceRecompute();
+    writer.invalidate();
     sbDirty.add('*');
     schedule();
   });
   sbClient.on('stolen', (name) => {
-    if (name !== lockName) return;
+    if (name !== lockName || status === 'paused') return;
     log.info(`lock ${lockName} lost: this northd is on standby`);
     status = 'standby';
   });
@@ -188,54 +169,63 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
     }
   });
 
-  const refresh = (idl: Idl, dirty: Set<string>, cache: Map<string, Map<string, TypedRow>>, models: Record<string, AnyModel>, names: readonly string[]): boolean => {
-    let any = false;
-    for (const t of names) {
-      if (!dirty.has('*') && !dirty.has(t) && cache.has(t)) continue;
-      cache.set(t, tableMap(idl, models[t]!));
-      any = true;
-    }
-    return any;
+  // What the engine last saw of the chassis tables (only the fields it reads).
+  let lastChassisSig: string | undefined;
+  /** SB datapath UUID -> datapath key, from the cached Datapath_Binding rows. */
+  const dpKeyOf = (u: string): string | undefined => {
+    const d = sbCache.get('Datapath_Binding').get(u) as Sb.DatapathBinding | undefined;
+    return d ? (d.external_ids['logical-switch'] ?? d.external_ids['logical-router']) : undefined;
   };
-
-  const sbPart = (names: readonly string[]): SbPart => Object.fromEntries(names.map((t) => [t, sbCache.get(t)!])) as SbPart;
-  // What the engine last saw of each Southbound input (only the fields it reads), so that SB
-  // changes that cannot change the result (most often: our own writes) cost no recompute.
-  const lastSig = new Map<string, string>();
-  const feedSb = (node: NorthdEngine['sbChassis'], names: readonly string[], sig: () => string): void => {
-    const s = sig();
-    if (lastSig.get(node.name) === s) return;
-    lastSig.set(node.name, s);
-    en.engine.set(node, sbPart(names));
+  const feed = (node: NorthdEngine['sbChassis'], names: readonly string[], relevant: boolean): void => {
+    const part = sbCache.part(names) as SbPart;
+    if (relevant) en.engine.set(node, part);
+    else en.engine.setQuiet(node, part);
   };
 
   /** Feeds the engine with what changed and runs it; undefined when nothing it reads changed. */
   const compute = (): ComputeResult | undefined => {
-    const nbModels = Nb.tables as unknown as Record<string, AnyModel>;
-    const sbModels = Sb.tables as unknown as Record<string, AnyModel>;
-    if (refresh(nbIdl, nbDirty, nbCache, nbModels, Object.keys(Nb.tables))) {
-      en.engine.set(en.nb, Object.fromEntries([...nbCache]) as unknown as NbTables);
+    const tc = performance.now();
+    if (nbCache.hasPending || nbRelevant) {
+      const u = nbCache.update();
+      const tables = nbCache.part(Object.keys(Nb.tables)) as unknown as NbTables;
+      if (nbRelevant || u.all) en.engine.set(en.nb, tables);
+      else en.engine.setQuiet(en.nb, tables);
+      nbRelevant = false;
     }
-    if (refresh(sbIdl, sbDirty, sbCache, sbModels, SB_CHASSIS_TABLES)) feedSb(en.sbChassis, SB_CHASSIS_TABLES, () => chassisSignature(sbCache));
-    if (refresh(sbIdl, sbDirty, sbCache, sbModels, SB_BINDING_TABLES)) {
-      feedSb(en.sbBindings, SB_BINDING_TABLES, () => bindingSignature(sbCache));
-      const s = flowBindingSignature(sbCache);
-      if (lastSig.get('flowBindings') !== s) tracker.sbBindingsForFlows = true;
-      lastSig.set('flowBindings', s);
-    }
-    if (refresh(sbIdl, sbDirty, sbCache, sbModels, SB_LEARNED_TABLES)) {
-      feedSb(en.sbLearned, SB_LEARNED_TABLES, () => learnedSignature(sbCache));
-      const s = serviceMonitorSignature(sbCache);
-      if (lastSig.get('svcmon') !== s) tracker.sbLearned.add('Service_Monitor');
-      lastSig.set('svcmon', s);
+    if (sbCache.hasPending) {
+      const u = sbCache.update();
+      const changed = (names: readonly string[]): IdlRowChange[] => names.flatMap((t) => [...(u.changes.get(t) ?? [])]);
+      const want = en.output.data?.sb;
+      if (u.all || SB_CHASSIS_TABLES.some((t) => u.changes.has(t))) {
+        const sig = chassisSignature(sbCache);
+        feed(en.sbChassis, SB_CHASSIS_TABLES, sig !== lastChassisSig);
+        lastChassisSig = sig;
+      }
+      if (u.all || SB_BINDING_TABLES.some((t) => u.changes.has(t))) {
+        const r = u.all ? { compute: true, flows: true } : bindingRelevance(changed(SB_BINDING_TABLES), want, dpKeyOf);
+        feed(en.sbBindings, SB_BINDING_TABLES, r.compute);
+        if (r.compute) tracker.sbBindingsChanged = true;
+        if (r.flows) tracker.sbBindingsForFlows = true;
+      }
+      if (u.all || SB_LEARNED_TABLES.some((t) => u.changes.has(t))) {
+        const r = u.all ? { compute: true, flows: true } : learnedRelevance(changed(SB_LEARNED_TABLES));
+        feed(en.sbLearned, SB_LEARNED_TABLES, r.compute);
+        if (r.flows) tracker.sbLearned.add('Service_Monitor');
+      }
     }
     nbDirty.clear();
     sbDirty.clear();
     if (!en.engine.hasPendingChanges && en.output.data !== undefined) return undefined;
+    const tr = performance.now();
     en.engine.run();
+    if (log.enabled('debug')) {
+      const st = en.engine.stats();
+      log.debug(`engine ${(performance.now() - tr).toFixed(1)} ms (inputs ${(tr - tc).toFixed(1)} ms): ${Object.entries(st).filter(([, v]) => v.lastMs > 1).map(([k, v]) => `${k} ${v.lastMs.toFixed(1)}`).join(', ')}; flow units rebuilt ${en.lastAffected()}`);
+    }
     // The next run's changes start here.
     tracker.nb = new Map();
     tracker.sbBindingsForFlows = false;
+    tracker.sbBindingsChanged = false;
     tracker.sbLearned = new Set();
     return en.output.value;
   };
@@ -257,20 +247,30 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
       }
       if (Object.keys(row).length) tx.update('NB_Global', [['_uuid', '==', ovsUuid(nbg._uuid)]], Nb.tables.NB_Global.encode(row));
     }
+    // Port columns: the entries that differ from what was last written, and the ports whose
+    // rows changed since (someone may have changed these columns); everything after a resync.
     const lsps = typedTable(nbIdl, Nb.tables.Logical_Switch_Port);
-    for (const [u, up] of r.nb.lspUp) {
-      const cur = lsps.get(u);
-      if (cur && cur.up !== up) tx.update('Logical_Switch_Port', [['_uuid', '==', ovsUuid(u)]], Nb.tables.Logical_Switch_Port.encode({ up }));
-    }
-    for (const [u, dyn] of r.nb.lspDynamicAddresses) {
-      const cur = lsps.get(u);
-      if (cur && cur.dynamic_addresses !== dyn) tx.update('Logical_Switch_Port', [['_uuid', '==', ovsUuid(u)]], Nb.tables.Logical_Switch_Port.encode({ dynamic_addresses: dyn }));
-    }
-    for (const [u, tag] of r.nb.lspTag) {
-      const cur = lsps.get(u);
-      if (cur && cur.tag !== tag) tx.update('Logical_Switch_Port', [['_uuid', '==', ovsUuid(u)]], Nb.tables.Logical_Switch_Port.encode({ tag }));
-    }
+    const last = lastNbWrites;
+    const touched = lspTouched;
+    lspTouched = new Set();
+    const check = <V>(want: ReadonlyMap<string, V>, before: ReadonlyMap<string, V> | undefined, col: 'up' | 'dynamic_addresses' | 'tag'): void => {
+      const write = (u: string, v: V): void => {
+        const cur = lsps.get(u);
+        if (cur && cur[col] !== v) tx.update('Logical_Switch_Port', [['_uuid', '==', ovsUuid(u)]], Nb.tables.Logical_Switch_Port.encode({ [col]: v }));
+      };
+      if (!before) {
+        for (const [u, v] of want) write(u, v);
+        return;
+      }
+      if (want !== before) for (const [u, v] of want) if (before.get(u) !== v || !before.has(u)) write(u, v);
+      for (const u of touched) if (want.has(u)) write(u, want.get(u)!);
+    };
+    check(r.nb.lspUp, last?.lspUp, 'up');
+    check(r.nb.lspDynamicAddresses, last?.lspDynamicAddresses, 'dynamic_addresses');
+    check(r.nb.lspTag, last?.lspTag, 'tag');
+    lastNbWrites = undefined;
     if (tx.size) await tx.execute();
+    lastNbWrites = r.nb;
   };
 
   const cycle = async (): Promise<void> => {
@@ -290,14 +290,28 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
         let stats: WriteStats = { transactions: 0, inserts: 0, updates: 0, deletes: 0 };
         if (fresh || sbChanged) {
           sbChanged = false;
-          stats = await writeSouthbound(sbClient, sbIdl, r.sb, { maxOps: opts.maxOpsPerTxn ?? 1000, lock: lockName, flowIndex });
+          // The flows that changed since the last write, when the flow set is the same one.
+          const set = en.flowSet();
+          const touched = set?.takeTouched();
+          const flowChanges = set !== undefined && set === lastFlowSet ? touched : undefined;
+          lastFlowSet = set;
+          const pc = en.takePortChanges();
+          if (pc) for (const u of pc.lsps) lspTouched.add(u);
+          else lastNbWrites = undefined;
+          stats = await writer.write(r.sb, flowChanges, pc?.ports);
           counters.lastSbWriteMs = performance.now() - t1;
         }
         counters.sbTransactions += stats.transactions;
         const sbg = [...typedTable(sbIdl, Sb.tables.SB_Global)][0];
+        const t2 = performance.now();
         await writeNorthbound(r, sbg?.nb_cfg);
         counters.lastRunMs = performance.now() - t0;
-        if (stats.transactions) log.debug(`run ${counters.runs}: ${stats.inserts} inserts, ${stats.updates} updates, ${stats.deletes} deletes in ${stats.transactions} transactions, ${counters.lastRunMs.toFixed(1)} ms`);
+        if (stats.transactions) {
+          log.debug(
+            `run ${counters.runs}: ${stats.inserts} inserts, ${stats.updates} updates, ${stats.deletes} deletes in ${stats.transactions} transactions; ` +
+              `compute ${fresh ? (t1 - t0).toFixed(1) : '-'} ms, SB ${(t2 - t1).toFixed(1)} ms, NB ${(performance.now() - t2).toFixed(1)} ms`,
+          );
+        }
       }
     } catch (e) {
       counters.errors++;
@@ -306,6 +320,7 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
       nbDirty.add('*');
       sbDirty.add('*');
       en.engine.forceRecompute();
+      writer.invalidate();
       if (!stopped) setTimeout(schedule, 200).unref();
     } finally {
       running = false;
@@ -331,6 +346,33 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
     status: () => status,
     engine: en,
     counters,
+    pause: async () => {
+      if (status === 'paused' || stopped) return;
+      status = 'paused';
+      log.info('paused: not writing, lock released');
+      await sbClient.unlock(lockName).catch(() => undefined);
+    },
+    resume: async () => {
+      if (status !== 'paused' || stopped) return;
+      status = 'standby';
+      log.info('resumed');
+      const got = await sbClient.lock(lockName);
+      if (got && (status as NorthdStatus) !== 'active') {
+        status = 'active';
+        en.engine.forceRecompute();
+        writer.invalidate();
+        sbDirty.add('*');
+        schedule();
+      }
+    },
+    connections: () => ({ nb: nbClient.isConnected, sb: sbClient.isConnected }),
+    recompute: () => {
+      en.engine.forceRecompute();
+      writer.invalidate();
+      nbDirty.add('*');
+      sbDirty.add('*');
+      schedule();
+    },
     idle: () =>
       new Promise<void>((resolve) => {
         if (!running && !timer && !(status === 'active' && (nbDirty.size || sbDirty.size))) resolve();
@@ -350,16 +392,24 @@ export async function runNorthd(opts: NorthdOptions): Promise<NorthdHandle> {
   };
 }
 
-const USAGE = `usage: ovnts northd --ovnnb-db REMOTE --ovnsb-db REMOTE [-v|--verbose] [--dump-graph]
+const USAGE = `usage: ovnts northd --ovnnb-db REMOTE --ovnsb-db REMOTE [-v|--verbose]
+                    [--unixctl=SOCKET] [--pidfile[=FILE]] [--dump-graph]
   Compiles the OVN Northbound database into the Southbound database.
-  REMOTE is tcp:IP:PORT, unix:PATH or ssl:IP:PORT (comma-separated for several).`;
+  REMOTE is tcp:IP:PORT, unix:PATH or ssl:IP:PORT (comma-separated for several).
+  --unixctl=SOCKET   control socket for ovn-appctl (default: $OVN_RUNDIR/ovn-northd.PID.ctl
+                     when that directory exists; OVN_RUNDIR defaults to /var/run/ovn)
+  --pidfile[=FILE]   write the process id (default $OVN_RUNDIR/ovn-northd.pid); the file is
+                     not fcntl-locked, so address ovn-appctl by socket: ovn-appctl -t SOCKET
+  --dump-graph       print the engine graph (Graphviz) and exit`;
 
-/** Command-line entry: runs until SIGINT/SIGTERM; resolves with the exit status. */
+/** Command-line entry: runs until SIGINT/SIGTERM or `ovn-appctl exit`; resolves with the exit status. */
 export async function northdMain(argv: string[]): Promise<number> {
   let nb: string | undefined;
   let sb: string | undefined;
   let verbose = false;
   let dumpGraph = false;
+  let unixctl: string | undefined;
+  let pidfile: string | true | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const eq = a.indexOf('=');
@@ -367,6 +417,8 @@ export async function northdMain(argv: string[]): Promise<number> {
     const value = (): string | undefined => (eq > 0 ? a.slice(eq + 1) : argv[++i]);
     if (name === '--ovnnb-db') nb = value();
     else if (name === '--ovnsb-db') sb = value();
+    else if (name === '--unixctl') unixctl = value();
+    else if (name === '--pidfile') pidfile = eq > 0 ? a.slice(eq + 1) : true;
     else if (a === '-v' || a === '--verbose') verbose = true;
     else if (a === '--dump-graph') dumpGraph = true;
     else if (a === '-h' || a === '--help') {
@@ -388,16 +440,23 @@ export async function northdMain(argv: string[]): Promise<number> {
   if (verbose) setLogLevel('debug');
   const log = logger('northd');
   const handle = await runNorthd({ nbRemote: nb, sbRemote: sb, log });
-  log.info(`northd started (${handle.status()})`);
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      resolve();
-    };
-    process.on('SIGINT', done);
-    process.on('SIGTERM', done);
-  });
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  let control: Control | undefined;
+  try {
+    control = await startControl(handle, { rundir: process.env['OVN_RUNDIR'] ?? '/var/run/ovn', ...(unixctl !== undefined ? { unixctl } : {}), ...(pidfile !== undefined ? { pidfile } : {}) }, stop);
+  } catch (e) {
+    process.stderr.write(`ovnts northd: ${(e as Error).message}\n`);
+    await handle.stop();
+    return 1;
+  }
+  log.info(`northd started (${handle.status()})${control.socket ? `; control socket ${control.socket}` : ''}`);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await stopped;
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  await control.close();
   await handle.stop();
   return 0;
 }

@@ -36,6 +36,8 @@ export interface DesiredPortBinding {
   readonly ha_chassis_group: string | undefined;
   /** Chassis name (or hostname) requested by options:requested-chassis. */
   readonly requested_chassis: string | undefined;
+  /** Names of the SB Mirror rows the port uses (NB Logical_Switch_Port.mirror_rules). */
+  readonly mirror_rules: readonly string[];
 }
 
 export interface DesiredMulticastGroup {
@@ -125,6 +127,15 @@ export interface DesiredMeter {
   readonly bands: readonly { readonly action: string; readonly rate: number; readonly burst_size: number }[];
 }
 
+export interface DesiredMirror {
+  readonly name: string;
+  readonly type: string;
+  readonly filter: string;
+  readonly sink: string;
+  readonly index: number;
+  readonly external_ids: Readonly<Record<string, string>>;
+}
+
 export interface DesiredSb {
   readonly sbGlobal: { readonly options: Readonly<Record<string, string>>; readonly nb_cfg: number; readonly ipsec: boolean };
   readonly datapaths: Map<string, DesiredDatapath>;
@@ -147,6 +158,10 @@ export interface DesiredSb {
   readonly dns: Map<string, DesiredDns>;
   /** Keyed by (ip, port, protocol, logical_port). */
   readonly serviceMonitors: Map<string, DesiredServiceMonitor>;
+  /** Keyed by mirror name. */
+  readonly mirrors: Map<string, DesiredMirror>;
+  /** Chassis_Template_Var.variables, keyed by chassis name. */
+  readonly templateVars: Map<string, Readonly<Record<string, string>>>;
   /** SB MAC_Binding and FDB rows (UUIDs) that refer to ports or datapaths that no longer exist. */
   readonly staleMacBindings: readonly string[];
   readonly staleFdbs: readonly string[];

@@ -107,6 +107,14 @@ export class Engine {
     this.dirty.add(node);
   }
 
+  /**
+   * Sets an input node's data without marking it changed: for updates the caller knows cannot
+   * change any result (later recomputes still see the current data).
+   */
+  setQuiet<T>(node: EngineNode<T>, data: T): void {
+    node.data = data;
+  }
+
   /** Marks an input node changed (its data was updated in place). */
   touch(node: NodeBase): void {
     this.dirty.add(node);
@@ -179,6 +187,11 @@ export class Engine {
     const out: Record<string, NodeStats> = {};
     for (const n of this.nodes) out[n.name] = { ...n.stats };
     return out;
+  }
+
+  /** Zeroes the per-node counters (inc-engine/clear-stats). */
+  clearStats(): void {
+    for (const n of this.nodes) Object.assign(n.stats, { recomputes: 0, handled: 0, unchanged: 0, lastMs: 0 });
   }
 
   get nodeNames(): string[] {

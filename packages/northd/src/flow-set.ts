@@ -10,26 +10,47 @@ import type { Lflow, LflowTable } from './lflow-table.js';
 interface Shared {
   /** The flow text (any unit's copy: all are equal but for hint/source). */
   readonly flow: Lflow;
-  /** Contributing datapaths, with their unit's hint and source. */
-  readonly dps: Map<string, { hint: string | undefined; source: string | undefined }>;
+  /** Contributing datapaths, with their unit's copy (for its hint and source). */
+  readonly dps: Map<string, Lflow>;
 }
 
+const EMPTY: ReadonlyMap<string, Lflow> = new Map();
+
 export class FlowSet {
-  private readonly units = new Map<string, Map<string, Lflow>>();
+  private readonly units = new Map<string, ReadonlyMap<string, Lflow>>();
   private readonly shared = new Map<string, Shared>();
   /** Flow key -> identity of its current desired row. */
   private readonly identityOf = new Map<string, string>();
+  private readonly rows = new Map<string, DesiredLflow>();
+  /** Flow keys whose desired row must be redone (batched until `desired` is read). */
+  private readonly pending = new Set<string>();
+  /** Identities of desired rows added or removed since the last takeTouched(). */
+  private touched = new Set<string>();
+
   /** Desired Logical_Flow rows by identity (see desired.ts). */
-  readonly desired = new Map<string, DesiredLflow>();
+  get desired(): Map<string, DesiredLflow> {
+    if (this.pending.size) {
+      for (const k of this.pending) this.refresh(k);
+      this.pending.clear();
+    }
+    return this.rows;
+  }
+
+  /**
+   * The identities of the desired rows added or removed since the last call (what a writer
+   * that applied the previous state must look at).
+   */
+  takeTouched(): Set<string> {
+    void this.desired;
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
+  }
 
   /** Replaces the flows of datapath `dp` with those in `table` (all must be on `dp`). */
   setUnit(dp: string, table: LflowTable): void {
-    const next = new Map<string, Lflow>();
-    for (const [k, f] of table.entries()) {
-      if (f.datapaths.size !== 1 || !f.datapaths.has(dp)) throw new Error(`flow of unit ${dp} on other datapaths: ${f.stage.name} ${f.match}`);
-      next.set(k, f);
-    }
-    this.replace(dp, next);
+    for (const f of table.values()) if (f.dp !== dp) throw new Error(`flow of unit ${dp} on datapath ${f.dp}: ${f.stage.name} ${f.match}`);
+    this.replace(dp, table.map);
   }
 
   removeUnit(dp: string): void {
@@ -40,9 +61,9 @@ export class FlowSet {
     return this.units.keys();
   }
 
-  private replace(dp: string, next: Map<string, Lflow>): void {
-    const prev = this.units.get(dp) ?? new Map<string, Lflow>();
-    const changed = new Set<string>();
+  private replace(dp: string, next: ReadonlyMap<string, Lflow>): void {
+    const prev = this.units.get(dp) ?? EMPTY;
+    const changed = this.pending;
     for (const k of prev.keys()) {
       if (next.has(k)) continue;
       const s = this.shared.get(k)!;
@@ -58,19 +79,19 @@ export class FlowSet {
         s = { flow: f, dps: new Map() };
         this.shared.set(k, s);
       }
-      s.dps.set(dp, { hint: f.hint, source: f.source });
+      s.dps.set(dp, f);
       changed.add(k);
     }
     if (next.size) this.units.set(dp, next);
     else this.units.delete(dp);
-    for (const k of changed) this.refresh(k);
   }
 
   private refresh(k: string): void {
     const old = this.identityOf.get(k);
     if (old !== undefined) {
-      this.desired.delete(old);
+      this.rows.delete(old);
       this.identityOf.delete(k);
+      this.touched.add(old);
     }
     const s = this.shared.get(k);
     if (!s) return;
@@ -84,7 +105,8 @@ export class FlowSet {
     if (first.source !== undefined) ext['source'] = first.source;
     const identity = flowIdentity(f.stage.pipeline, f.stage.table, f.priority, f.match, f.actions, f.meter, f.ioPort, datapaths);
     this.identityOf.set(k, identity);
-    this.desired.set(identity, {
+    this.touched.add(identity);
+    this.rows.set(identity, {
       datapaths,
       pipeline: f.stage.pipeline,
       table_id: f.stage.table,

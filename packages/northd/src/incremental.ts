@@ -13,20 +13,34 @@ export interface ChangeTracker {
   nb: Map<string, Set<string>> | undefined;
   /** Southbound binding changes that flows read (keys, virtual ports); plain up/chassis changes are not. */
   sbBindingsForFlows: boolean;
+  /** Southbound binding changes that can change any result (keys, what controllers report). */
+  sbBindingsChanged: boolean;
   /** Southbound learnt tables that changed (MAC_Binding, FDB, Service_Monitor). */
   sbLearned: Set<string>;
 }
 
 export function newTracker(): ChangeTracker {
-  return { nb: undefined, sbBindingsForFlows: true, sbLearned: new Set() };
+  return { nb: undefined, sbBindingsForFlows: true, sbBindingsChanged: true, sbLearned: new Set() };
 }
 
-/** Tables whose rows never change flows. */
-const NO_FLOWS = new Set(['Static_MAC_Binding', 'Connection', 'SSL', 'Chassis_Template_Var', 'Mirror']);
+/**
+ * Tables whose rows change neither flows nor port bindings. (NB_Global matters only through its
+ * options, which the nodes compare themselves.)
+ */
+const NO_FLOWS = new Set(['NB_Global', 'Static_MAC_Binding', 'Connection', 'SSL', 'Chassis_Template_Var']);
 
-function portsByUuid(m: Model): Map<string, Port> {
-  const out = new Map<string, Port>();
-  for (const p of m.ports.values()) if (p.kind !== 'cr') out.set(p.uuid, p);
+/**
+ * Ports (not chassisredirect ones) by NB row UUID, per ports map: each model's ports are
+ * indexed once (models share their ports map with their copies).
+ */
+const portIndex = new WeakMap<ReadonlyMap<string, Port>, Map<string, Port>>();
+export function portsByUuid(m: Model): Map<string, Port> {
+  let out = portIndex.get(m.ports);
+  if (!out) {
+    out = new Map();
+    for (const p of m.ports.values()) if (p.kind !== 'cr') out.set(p.uuid, p);
+    portIndex.set(m.ports, out);
+  }
   return out;
 }
 
@@ -34,14 +48,79 @@ function neighbours(od: Datapath): Datapath[] {
   return [...od.lsPeers, ...od.lrPeers, ...od.lrpPeersIn.map((p) => p.od), ...od.ports.flatMap((p) => (p.kind === 'lrp' && p.peer?.kind === 'lrp' ? [p.peer.od] : []))];
 }
 
-export function affectedDatapaths(oldModel: Model | undefined, newModel: Model, changes: Map<string, Set<string>> | undefined): Set<string> | undefined {
-  if (!oldModel || !changes) return undefined;
+/**
+ * For one model: every NB row UUID a datapath refers to (directly or through its ports, port
+ * groups, load balancers...), mapped to the datapaths referring to it. Built once per call,
+ * so a change to many rows costs one pass over the topology.
+ */
+const referrerIndex = new WeakMap<Model, Map<string, Set<string>>>();
+function referrers(m: Model, ports: Map<string, Port>): Map<string, Set<string>> {
+  const cached = referrerIndex.get(m);
+  if (cached) return cached;
+  const out = new Map<string, Set<string>>();
+  referrerIndex.set(m, out);
+  const add = (u: string | undefined, od: Datapath): void => {
+    if (u === undefined) return;
+    const s = out.get(u);
+    if (s) s.add(od.key);
+    else out.set(u, new Set([od.key]));
+  };
+  const nb = m.input.nb;
+  for (const od of m.dpList) {
+    if (od.nbs) {
+      for (const u of od.nbs.acls) add(u, od);
+      for (const u of od.nbs.dns_records) add(u, od);
+      for (const u of od.nbs.qos_rules) add(u, od);
+      for (const u of od.nbs.forwarding_groups) add(u, od);
+      for (const u of od.nbs.load_balancer_group) add(u, od);
+    }
+    if (od.nbr) {
+      for (const u of od.nbr.nat) add(u, od);
+      for (const u of od.nbr.static_routes) {
+        add(u, od);
+        add(nb.Logical_Router_Static_Route.get(u)?.bfd, od);
+      }
+      for (const u of od.nbr.policies) add(u, od);
+      for (const u of od.nbr.load_balancer_group) add(u, od);
+    }
+    for (const n of od.nats) {
+      add(n.nb.allowed_ext_ips, od);
+      add(n.nb.exempted_ext_ips, od);
+    }
+    for (const lb of od.lbs) {
+      add(lb.uuid, od);
+      for (const hc of nb.Load_Balancer.get(lb.uuid)?.health_check ?? []) add(hc, od);
+    }
+    for (const p of od.ports) {
+      for (const u of p.nbrp?.gateway_chassis ?? []) add(u, od);
+      for (const u of p.nbsp?.mirror_rules ?? []) add(u, od);
+      add(p.nbsp?.dhcpv4_options, od);
+      add(p.nbsp?.dhcpv6_options, od);
+    }
+  }
+  // Port groups: their ACLs apply on the switches of their member ports.
+  for (const pg of nb.Port_Group.values()) {
+    for (const lp of pg.ports) {
+      const p = ports.get(lp);
+      if (!p) continue;
+      add(pg._uuid, p.od);
+      for (const a of pg.acls) add(a, p.od);
+    }
+  }
+  return out;
+}
+
+/**
+ * The datapaths of one model that refer to the changed rows (undefined: a change whose reach
+ * cannot be told). Called on the model before and on the model after the change.
+ */
+export function seedDatapaths(m: Model, changes: Map<string, Set<string>>): Set<string> | undefined {
   const seeds = new Set<string>();
-  const models = [oldModel, newModel];
-  const oldPorts = portsByUuid(oldModel);
-  const newPorts = portsByUuid(newModel);
-  const seedWhere = (pred: (od: Datapath, m: Model) => boolean): void => {
-    for (const m of models) for (const od of m.dpList) if (pred(od, m)) seeds.add(od.key);
+  const ports = portsByUuid(m);
+  let refs: Map<string, Set<string>> | undefined;
+  const seedReferrers = (u: string): void => {
+    refs ??= referrers(m, ports);
+    for (const k of refs.get(u) ?? []) seeds.add(k);
   };
   for (const [table, uuids] of changes) {
     if (NO_FLOWS.has(table)) continue;
@@ -49,71 +128,40 @@ export function affectedDatapaths(oldModel: Model | undefined, newModel: Model, 
       switch (table) {
         case 'Logical_Switch':
         case 'Logical_Router':
-          seeds.add(u);
+          if (m.datapaths.has(u)) seeds.add(u);
           break;
         case 'Logical_Switch_Port':
-        case 'Logical_Router_Port':
-          for (const p of [oldPorts.get(u), newPorts.get(u)]) if (p) seeds.add(p.od.key);
+        case 'Logical_Router_Port': {
+          const p = ports.get(u);
+          if (p) seeds.add(p.od.key);
           break;
-        case 'ACL':
-          seedWhere((od, m) => (od.nbs?.acls.includes(u) ?? false) || [...m.input.nb.Port_Group.values()].some((pg) => pg.acls.includes(u) && pg.ports.some((lp) => (m === oldModel ? oldPorts : newPorts).get(lp)?.od === od)));
-          break;
-        case 'Port_Group':
-          for (const m of models) {
-            const pg = m.input.nb.Port_Group.get(u);
-            const idx = m === oldModel ? oldPorts : newPorts;
-            for (const lp of pg?.ports ?? []) {
-              const p = idx.get(lp);
-              if (p) seeds.add(p.od.key);
-            }
-          }
-          break;
-        case 'Address_Set':
-          seedWhere((od) => od.nats.some((n) => n.nb.allowed_ext_ips === u || n.nb.exempted_ext_ips === u));
-          break;
-        case 'NAT':
-          seedWhere((od) => od.nbr?.nat.includes(u) ?? false);
-          break;
-        case 'Logical_Router_Static_Route':
-          seedWhere((od) => od.nbr?.static_routes.includes(u) ?? false);
-          break;
-        case 'Logical_Router_Policy':
-          seedWhere((od) => od.nbr?.policies.includes(u) ?? false);
-          break;
-        case 'Gateway_Chassis':
-          seedWhere((od) => od.ports.some((p) => p.nbrp?.gateway_chassis.includes(u) ?? false));
-          break;
-        case 'BFD':
-          seedWhere((od, m) => (od.nbr?.static_routes ?? []).some((r) => m.input.nb.Logical_Router_Static_Route.get(r)?.bfd === u));
-          break;
-        case 'DHCP_Options':
-          seedWhere((od) => od.ports.some((p) => p.nbsp?.dhcpv4_options === u || p.nbsp?.dhcpv6_options === u));
-          break;
-        case 'DNS':
-          seedWhere((od) => od.nbs?.dns_records.includes(u) ?? false);
-          break;
-        case 'QoS':
-          seedWhere((od) => od.nbs?.qos_rules.includes(u) ?? false);
-          break;
-        case 'Forwarding_Group':
-          seedWhere((od) => od.nbs?.forwarding_groups.includes(u) ?? false);
-          break;
-        case 'Load_Balancer':
-          seedWhere((od) => od.lbs.some((lb) => lb.uuid === u));
+        }
+        case 'Load_Balancer': {
+          seedReferrers(u);
           // Health-check ARP replies live on the monitored ports' switches.
-          for (const m of models) {
-            const lb = m.input.nb.Load_Balancer.get(u);
-            for (const v of Object.values(lb?.ip_port_mappings ?? {})) {
-              const p = m.ports.get(v.split(':')[0]!);
-              if (p) seeds.add(p.od.key);
-            }
+          const lb = m.input.nb.Load_Balancer.get(u);
+          for (const v of Object.values(lb?.ip_port_mappings ?? {})) {
+            const p = m.ports.get(v.split(':')[0]!);
+            if (p) seeds.add(p.od.key);
           }
           break;
+        }
+        case 'ACL':
+        case 'Port_Group':
+        case 'Address_Set':
+        case 'NAT':
+        case 'Logical_Router_Static_Route':
+        case 'Logical_Router_Policy':
+        case 'Gateway_Chassis':
+        case 'BFD':
+        case 'DHCP_Options':
+        case 'DNS':
+        case 'QoS':
+        case 'Forwarding_Group':
         case 'Load_Balancer_Group':
-          seedWhere((od) => (od.nbs?.load_balancer_group ?? od.nbr?.load_balancer_group ?? []).includes(u));
-          break;
         case 'Load_Balancer_Health_Check':
-          seedWhere((od, m) => od.lbs.some((lb) => m.input.nb.Load_Balancer.get(lb.uuid)?.health_check.includes(u)));
+        case 'Mirror':
+          seedReferrers(u);
           break;
         default:
           // NB_Global options, meters, CoPP, HA groups ...: rare; recompute everything.
@@ -121,7 +169,11 @@ export function affectedDatapaths(oldModel: Model | undefined, newModel: Model, 
       }
     }
   }
-  // Widen twice: a changed datapath's neighbours, and theirs.
+  return seeds;
+}
+
+/** Adds the neighbours of the seeds, and theirs (in any of the models). */
+export function widen(seeds: Set<string>, models: readonly Model[]): Set<string> {
   let frontier = [...seeds];
   for (let hop = 0; hop < 2; hop++) {
     const next: string[] = [];
@@ -140,4 +192,13 @@ export function affectedDatapaths(oldModel: Model | undefined, newModel: Model, 
     frontier = next;
   }
   return seeds;
+}
+
+export function affectedDatapaths(oldModel: Model | undefined, newModel: Model, changes: Map<string, Set<string>> | undefined): Set<string> | undefined {
+  if (!oldModel || !changes) return undefined;
+  const a = seedDatapaths(oldModel, changes);
+  const b = a && seedDatapaths(newModel, changes);
+  if (!a || !b) return undefined;
+  for (const k of b) a.add(k);
+  return widen(a, [oldModel, newModel]);
 }

@@ -10,3 +10,5 @@ export { runNorthd, northdMain, type NorthdOptions, type NorthdHandle, type Nort
 export { createNorthdEngine, type NorthdEngine } from './northd-engine.js';
 export { Engine, EngineNode, type NodeStats } from './engine.js';
 export { writeSouthbound, type WriteStats, type WriterOptions } from './sb-writer.js';
+export { startControl, northdCommands, statusText, type Control, type ControlOptions } from './control.js';
+export { UnixctlServer, UnixctlError, type UnixctlCommand } from './unixctl.js';

@@ -5,6 +5,7 @@
  */
 import type { SbTables } from './input.js';
 import type { Datapath, Model } from './model.js';
+import { portBindingsByName } from './sb-index.js';
 import { KeyAllocator, MAX_DP_KEY, MAX_DP_VXLAN_KEY, MAX_PORT_KEY, MAX_PORT_VXLAN_KEY } from './tunnel-keys.js';
 
 /** SB Datapath_Binding UUID -> datapath key (NB UUID), from external_ids. */
@@ -47,6 +48,12 @@ export function assignDatapathKeys(model: Model, sb: SbTables, vxlanMode: boolea
   for (const od of [...both, ...pending]) od.tunnelKey = alloc.allocate() ?? 0;
 }
 
+/** The key the SB holds for port `name`, with its datapath key. */
+export function existingPortKey(sb: SbTables, dpOfSb: ReadonlyMap<string, string>, name: string): { key: number; dp: string | undefined } | undefined {
+  const pb = portBindingsByName(sb.Port_Binding).get(name);
+  return pb ? { key: pb.tunnel_key, dp: dpOfSb.get(pb.datapath) } : undefined;
+}
+
 export function assignPortKeys(model: Model, sb: SbTables, vxlanMode: boolean): void {
   const dpOfSb = sbDatapathKeys(sb);
   const max = vxlanMode ? MAX_PORT_VXLAN_KEY : MAX_PORT_KEY;
@@ -65,11 +72,9 @@ export function assignPortKeys(model: Model, sb: SbTables, vxlanMode: boolean): 
     const req = requestedKey(opts?.['requested-tnl-key']);
     if (req !== undefined && allocOf(op.od).reserve(req)) op.tunnelKey = req;
   }
-  const existing = new Map<string, { key: number; dp: string | undefined }>();
-  for (const pb of sb.Port_Binding.values()) existing.set(pb.logical_port, { key: pb.tunnel_key, dp: dpOfSb.get(pb.datapath) });
   for (const op of ports) {
     if (op.tunnelKey) continue;
-    const e = existing.get(op.name);
+    const e = existingPortKey(sb, dpOfSb, op.name);
     if (e && e.dp === op.od.key && allocOf(op.od).reserve(e.key)) op.tunnelKey = e.key;
   }
   for (const op of ports) if (!op.tunnelKey) op.tunnelKey = allocOf(op.od).allocate() ?? 0;

@@ -1,7 +1,7 @@
 /**
- * The set of logical flows being built. A flow is identified by its stage, priority, match,
- * actions, controller meter and `in_out_port` tag; the same flow added for several datapaths is
- * one entry with several datapaths (written to the Southbound DB as a Logical_DP_Group).
+ * Logical flows as builders add them. A flow is identified by its stage, priority, match,
+ * actions, controller meter and `in_out_port` tag (lflowKey); flow-set.ts merges the same flow
+ * of several datapaths into one Southbound row with a Logical_DP_Group.
  */
 import type { Stage } from './stages.js';
 
@@ -25,14 +25,18 @@ export interface Lflow {
   readonly meter: string | undefined;
   readonly ioPort: string | undefined;
   readonly source: string | undefined;
-  /** Keys of the datapaths (NB row UUIDs) the flow applies to. */
-  readonly datapaths: Set<string>;
+  /** Key of the datapath (NB row UUID) the flow is on. */
+  readonly dp: string;
 }
 
 export function lflowKey(stage: Stage, priority: number, match: string, actions: string, meter: string | undefined, ioPort: string | undefined): string {
   return `${stage.name}\u0000${priority}\u0000${match}\u0000${actions}\u0000${meter ?? ''}\u0000${ioPort ?? ''}`;
 }
 
+/**
+ * The flows one datapath's builders add (a "unit", see flow-set.ts). Adding the same flow twice
+ * keeps the first (and its hint).
+ */
 export class LflowTable {
   private readonly flows = new Map<string, Lflow>();
 
@@ -40,20 +44,10 @@ export class LflowTable {
     const key = lflowKey(stage, priority, match, actions, opts.meter, opts.ioPort);
     const f = this.flows.get(key);
     if (f) {
-      f.datapaths.add(dp);
+      if (f.dp !== dp) throw new Error(`flow added to ${dp} and ${f.dp} in one unit: ${stage.name} ${match}`);
       return;
     }
-    this.flows.set(key, {
-      stage,
-      priority,
-      match,
-      actions,
-      hint: opts.hint,
-      meter: opts.meter,
-      ioPort: opts.ioPort,
-      source: opts.source,
-      datapaths: new Set([dp]),
-    });
+    this.flows.set(key, { stage, priority, match, actions, hint: opts.hint, meter: opts.meter, ioPort: opts.ioPort, source: opts.source, dp });
   }
 
   get size(): number {
@@ -66,5 +60,10 @@ export class LflowTable {
 
   entries(): IterableIterator<[string, Lflow]> {
     return this.flows.entries();
+  }
+
+  /** The flows by key (the table's own map: do not modify). */
+  get map(): ReadonlyMap<string, Lflow> {
+    return this.flows;
   }
 }

@@ -6,6 +6,7 @@
 import type { Nb } from '@ovnts/ovsdb';
 import type { BuildContext, SwitchAclInfo } from './context.js';
 import type { Datapath, Model, Port } from './model.js';
+import { portsByUuid } from './incremental.js';
 import { buildAcls, buildAclHints, buildPreAcls } from './ls-acl.js';
 import { buildLbAffinityDefaults, buildLbHairpin, buildLsLbRules, buildPreLb, buildPreStateful, buildQos, buildStateful } from './ls-lb.js';
 import { buildLsAdmission, buildLsPortSecurityOp } from './ls-port-security.js';
@@ -35,35 +36,48 @@ import { buildLsLbAffinity } from './lb-affinity.js';
 import { buildSvcMonitorArp } from './lb-health.js';
 import { buildForwardingGroups } from './ls-arp-nd.js';
 
-/** ACL facts per switch: its own ACLs, then those of port groups holding one of its ports. */
-export function computeAclInfo(model: Model): Map<string, SwitchAclInfo> {
+/**
+ * ACL facts per switch: its own ACLs, then those of port groups holding one of its ports.
+ * Computed per switch when first asked for (an incremental run asks for a few).
+ */
+export function computeAclInfo(model: Model): { get(key: string): SwitchAclInfo | undefined } {
   const nb = model.input.nb;
-  const lspOwner = new Map<string, Datapath>();
-  for (const op of model.ports.values()) if (op.kind === 'lsp') lspOwner.set(op.uuid, op.od);
-  const pgAcls = new Map<string, Nb.ACL[]>();
-  for (const pg of nb.Port_Group.values()) {
-    const acls = pg.acls.map((u) => nb.ACL.get(u)).filter((a): a is Nb.ACL => a !== undefined);
-    const seen = new Set<string>();
-    for (const p of pg.ports) {
-      const od = lspOwner.get(p);
-      if (!od || seen.has(od.key)) continue;
-      seen.add(od.key);
-      const l = pgAcls.get(od.key);
-      if (l) l.push(...acls);
-      else pgAcls.set(od.key, [...acls]);
+  let pgAcls: Map<string, Nb.ACL[]> | undefined;
+  const fromPortGroups = (): Map<string, Nb.ACL[]> => {
+    if (pgAcls) return pgAcls;
+    pgAcls = new Map();
+    const owner = portsByUuid(model);
+    for (const pg of nb.Port_Group.values()) {
+      if (!pg.ports.length) continue;
+      const acls = pg.acls.map((u) => nb.ACL.get(u)).filter((a): a is Nb.ACL => a !== undefined);
+      const seen = new Set<string>();
+      for (const p of pg.ports) {
+        const op = owner.get(p);
+        if (!op || op.kind !== 'lsp' || seen.has(op.od.key)) continue;
+        seen.add(op.od.key);
+        const l = pgAcls.get(op.od.key);
+        if (l) l.push(...acls);
+        else pgAcls.set(op.od.key, [...acls]);
+      }
     }
-  }
-  const out = new Map<string, SwitchAclInfo>();
-  for (const od of model.dpList) {
-    if (!od.nbs) continue;
-    const own = od.nbs.acls.map((u) => nb.ACL.get(u)).filter((a): a is Nb.ACL => a !== undefined);
-    const fromPgs = pgAcls.get(od.key) ?? [];
-    const acls = [...own, ...fromPgs];
-    const stateful = acls.some((a) => a.action === 'allow-related' || a.action === 'reject');
-    const hasLbVip = od.lbs.some((lb) => !lb.template && lb.vips.length > 0);
-    out.set(od.key, { hasAcls: acls.length > 0, hasStatefulAcl: stateful, hasLbVip, acls });
-  }
-  return out;
+    return pgAcls;
+  };
+  const cache = new Map<string, SwitchAclInfo>();
+  return {
+    get(key: string): SwitchAclInfo | undefined {
+      let info = cache.get(key);
+      if (info) return info;
+      const od = model.datapaths.get(key);
+      if (!od?.nbs) return undefined;
+      const own = od.nbs.acls.map((u) => nb.ACL.get(u)).filter((a): a is Nb.ACL => a !== undefined);
+      const acls = [...own, ...(fromPortGroups().get(od.key) ?? [])];
+      const stateful = acls.some((a) => a.action === 'allow-related' || a.action === 'reject');
+      const hasLbVip = od.lbs.some((lb) => !lb.template && lb.vips.length > 0);
+      info = { hasAcls: acls.length > 0, hasStatefulAcl: stateful, hasLbVip, acls };
+      cache.set(key, info);
+      return info;
+    },
+  };
 }
 
 function buildSwitch(ctx: BuildContext, od: Datapath): void {
@@ -148,8 +162,4 @@ export function buildUnit(ctx: BuildContext, od: Datapath): void {
     buildArpResolveFromNeighbors(ctx, od);
     buildRouterLbFlows(ctx, od);
   }
-}
-
-export function buildAllLflows(ctx: BuildContext): void {
-  for (const od of ctx.model.dpList) buildUnit(ctx, od);
 }

@@ -90,6 +90,8 @@ export interface Model {
   readonly lbs: Map<string, Lb>;
   /** Logical_Switch_Port.dynamic_addresses IPAM wants, by LSP UUID (filled by runIpam). */
   readonly dynamicAddressWrites: Map<string, string | undefined>;
+  /** Ports left out because another port has the same name. */
+  readonly shadowedPorts: number;
 }
 
 function newDatapath(key: string, kind: DatapathKind, name: string, nbs: Nb.LogicalSwitch | undefined, nbr: Nb.LogicalRouter | undefined): Datapath {
@@ -117,7 +119,77 @@ function newDatapath(key: string, kind: DatapathKind, name: string, nbs: Nb.Logi
   };
 }
 
-function newPort(name: string, kind: PortKind, od: Datapath, uuid: string, nbsp?: Nb.LogicalSwitchPort, nbrp?: Nb.LogicalRouterPort): Port {
+/*
+ * Parsed row contents, memoized per row object. Typed rows are immutable and the same object
+ * while the row is unchanged, so rebuilding the model after a small change re-parses only the
+ * rows that changed. (The parsed values are shared between models and never mutated.)
+ */
+interface LspParsed {
+  readonly addrs: readonly LportAddresses[];
+  readonly ps: readonly LportAddresses[];
+  readonly unknown: boolean;
+}
+const lspMemo = new WeakMap<Nb.LogicalSwitchPort, LspParsed>();
+const lrpMemo = new WeakMap<Nb.LogicalRouterPort, LportAddresses | null>();
+const lbMemo = new WeakMap<Nb.LoadBalancer, Lb>();
+const natMemo = new WeakMap<Nb.NAT, NatEntry | null>();
+
+export function parsedLsp(lsp: Nb.LogicalSwitchPort): LspParsed {
+  let p = lspMemo.get(lsp);
+  if (!p) {
+    const addrs: LportAddresses[] = [];
+    const ps: LportAddresses[] = [];
+    let unknown = false;
+    for (const a of lsp.addresses) {
+      const t = a.trim();
+      if (t === 'unknown') {
+        unknown = true;
+        continue;
+      }
+      if (t === 'router') continue;
+      // "dynamic" entries get their addresses from IPAM (ipam.ts).
+      if (isDynamicLspAddress(t)) continue;
+      const parsed = extractLspAddresses(t);
+      if (parsed) addrs.push(parsed);
+    }
+    for (const a of lsp.port_security) {
+      const parsed = extractLspAddresses(a);
+      if (parsed) ps.push(parsed);
+    }
+    p = { addrs, ps, unknown };
+    lspMemo.set(lsp, p);
+  }
+  return p;
+}
+
+function parsedLrp(lrp: Nb.LogicalRouterPort): LportAddresses | undefined {
+  let p = lrpMemo.get(lrp);
+  if (p === undefined) {
+    p = extractLrpNetworks(lrp.mac, lrp.networks) ?? null;
+    lrpMemo.set(lrp, p);
+  }
+  return p ?? undefined;
+}
+
+function parsedLb(row: Nb.LoadBalancer): Lb {
+  let p = lbMemo.get(row);
+  if (!p) {
+    p = parseLb(row);
+    lbMemo.set(row, p);
+  }
+  return p;
+}
+
+function parsedNat(row: Nb.NAT): NatEntry | undefined {
+  let p = natMemo.get(row);
+  if (p === undefined) {
+    p = parseNat(row) ?? null;
+    natMemo.set(row, p);
+  }
+  return p ?? undefined;
+}
+
+export function newPort(name: string, kind: PortKind, od: Datapath, uuid: string, nbsp?: Nb.LogicalSwitchPort, nbrp?: Nb.LogicalRouterPort): Port {
   return {
     name,
     json: JSON.stringify(name),
@@ -129,7 +201,7 @@ function newPort(name: string, kind: PortKind, od: Datapath, uuid: string, nbsp?
     tunnelKey: 0,
     lspAddrs: [],
     psAddrs: [],
-    lrpNetworks: nbrp ? extractLrpNetworks(nbrp.mac, nbrp.networks) : undefined,
+    lrpNetworks: nbrp ? parsedLrp(nbrp) : undefined,
     hasUnknown: false,
     crPort: undefined,
     l3dgwPort: undefined,
@@ -154,7 +226,7 @@ export function buildModel(input: NorthdInput): Model {
   const datapaths = new Map<string, Datapath>();
   const ports = new Map<string, Port>();
   const lbs = new Map<string, Lb>();
-  for (const lb of nb.Load_Balancer.values()) lbs.set(lb._uuid, parseLb(lb));
+  for (const lb of nb.Load_Balancer.values()) lbs.set(lb._uuid, parsedLb(lb));
 
   const lbsOf = (direct: readonly string[], groups: readonly string[]): Lb[] => {
     const seen = new Set<string>();
@@ -186,30 +258,23 @@ export function buildModel(input: NorthdInput): Model {
   }
 
   // Ports. A port name must be unique across the whole NB; OVN keeps the first it meets.
+  let shadowed = 0;
   for (const od of datapaths.values()) {
     if (od.nbs) {
       for (const u of od.nbs.ports) {
         const lsp = nb.Logical_Switch_Port.get(u);
-        if (!lsp || ports.has(lsp.name)) continue;
+        if (!lsp) continue;
+        if (ports.has(lsp.name)) {
+          shadowed++;
+          continue;
+        }
         const op = newPort(lsp.name, 'lsp', od, lsp._uuid, lsp);
         ports.set(lsp.name, op);
         od.ports.push(op);
-        for (const a of lsp.addresses) {
-          const t = a.trim();
-          if (t === 'unknown') {
-            op.hasUnknown = true;
-            continue;
-          }
-          if (t === 'router') continue;
-          // "dynamic" entries get their addresses from IPAM (ipam.ts).
-          if (isDynamicLspAddress(t)) continue;
-          const parsed = extractLspAddresses(t);
-          if (parsed) op.lspAddrs.push(parsed);
-        }
-        for (const a of lsp.port_security) {
-          const parsed = extractLspAddresses(a);
-          if (parsed) op.psAddrs.push(parsed);
-        }
+        const parsed = parsedLsp(lsp);
+        op.lspAddrs.push(...parsed.addrs);
+        op.psAddrs.push(...parsed.ps);
+        op.hasUnknown = parsed.unknown;
         if (op.hasUnknown && lspIsEnabled(lsp)) od.hasUnknown = true;
         if (lsp.type === 'localnet') od.localnetPorts.push(op);
         if (lsp.type === 'vtep') od.vtepPorts.push(op);
@@ -217,7 +282,11 @@ export function buildModel(input: NorthdInput): Model {
     } else if (od.nbr) {
       for (const u of od.nbr.ports) {
         const lrp = nb.Logical_Router_Port.get(u);
-        if (!lrp || ports.has(lrp.name)) continue;
+        if (!lrp) continue;
+        if (ports.has(lrp.name)) {
+          shadowed++;
+          continue;
+        }
         const op = newPort(lrp.name, 'lrp', od, lrp._uuid, undefined, lrp);
         if (!op.lrpNetworks) continue;
         ports.set(lrp.name, op);
@@ -274,7 +343,7 @@ export function buildModel(input: NorthdInput): Model {
     for (const u of od.nbr.nat) {
       const row = nb.NAT.get(u);
       if (!row) continue;
-      const e = parseNat(row);
+      const e = parsedNat(row);
       if (!e) continue;
       od.nats.push(e);
       if (e.type === 'snat') {
@@ -287,7 +356,7 @@ export function buildModel(input: NorthdInput): Model {
   }
 
   const dpList = [...datapaths.values()];
-  return { input, datapaths, dpList, ports, lbs, dynamicAddressWrites: new Map() };
+  return { input, datapaths, dpList, ports, lbs, dynamicAddressWrites: new Map(), shadowedPorts: shadowed };
 }
 
 /** The JSON-quoted port name, as in `outport == "vm1"`. */

@@ -2,7 +2,7 @@
  * An index of the Southbound Logical_Flow table by flow identity (see desired.ts flowIdentity),
  * kept up to date from the IDL's change batches, so that diffing the desired flows against
  * the Southbound DB costs map lookups instead of re-deriving every row's identity each run.
- * Datapath and datapath-group changes make it rebuild itself (they change identities).
+ * A datapath whose key changes, or a datapath group whose members change, makes it rebuild itself.
  */
 import { Sb, typedTable, type Idl, type IdlRowChange } from '@ovnts/ovsdb';
 import { flowIdentity } from './desired.js';
@@ -34,10 +34,26 @@ export class SbFlowIndex {
   apply(batch: readonly IdlRowChange[]): void {
     if (this.stale) return;
     for (const c of batch) {
-      if (c.table === 'Datapath_Binding' || c.table === 'Logical_DP_Group') {
-        // Identities refer to datapaths by key; a changed mapping means rebuilding.
-        if (c.table === 'Logical_DP_Group' && c.old === null) continue; // new groups carry new flows
-        if (c.table === 'Datapath_Binding' && c.old === null) continue;
+      if (c.table === 'Datapath_Binding') {
+        // Identities name datapaths by key: only a row whose key changed invalidates them.
+        // (A datapath is deleted after every flow on it, a group after its last flow.)
+        if (c.old === null) continue;
+        if (c.new === null) {
+          this.dpKey.delete(c.uuid);
+          continue;
+        }
+        const ko = T.Datapath_Binding.fromIdlRow(c.old).external_ids;
+        const kn = T.Datapath_Binding.fromIdlRow(c.new).external_ids;
+        if ((ko['logical-switch'] ?? ko['logical-router']) === (kn['logical-switch'] ?? kn['logical-router'])) continue;
+        this.stale = true;
+        return;
+      }
+      if (c.table === 'Logical_DP_Group') {
+        if (c.old === null) continue;
+        if (c.new === null) {
+          this.groupKey.delete(c.uuid);
+          continue;
+        }
         this.stale = true;
         return;
       }

@@ -3,7 +3,7 @@
  * to, the HA chassis groups of gateway and external ports, and the NB writes that follow from
  * ports (Logical_Switch_Port.tag from tag_request, .up from Port_Binding.up).
  */
-import type { Nb, Sb } from '@ovnts/ovsdb';
+import type { Nb } from '@ovnts/ovsdb';
 import type { DesiredHaChassisGroup, DesiredMulticastGroup, DesiredPortBinding } from './desired.js';
 import type { Model, Port } from './model.js';
 import { lrpIsEnabled, lspIsEnabled } from './model.js';
@@ -11,6 +11,7 @@ import { MC_KEYS, type McGroupName } from './tunnel-keys.js';
 import { extractLspAddresses } from './addresses.js';
 import { routerLbIps } from './lr-common.js';
 import { lrpFindMemberIp } from './model.js';
+import { portBindingsByName } from './sb-index.js';
 
 const KNOWN_LSP_TYPES = new Set(['', 'l2gateway', 'localnet', 'localport', 'router', 'vtep', 'external', 'virtual', 'remote']);
 
@@ -145,24 +146,72 @@ export interface PortSync {
   readonly lspUp: Map<string, boolean>;
 }
 
-export function syncPorts(model: Model): PortSync {
+/** The HA chassis group a chassisredirect port or an external switch port is bound by. */
+function portHaGroup(model: Model, op: Port): DesiredHaChassisGroup | undefined {
+  if (op.kind === 'cr') {
+    const lrp = op.nbrp!;
+    if (lrp.ha_chassis_group !== undefined) return haGroupFromNb(model, lrp.ha_chassis_group);
+    if (lrp.gateway_chassis.length) return haGroupFromGatewayChassis(model, lrp);
+    return undefined;
+  }
+  const lsp = op.nbsp;
+  if (lsp && lsp.type === 'external' && lsp.ha_chassis_group !== undefined) return haGroupFromNb(model, lsp.ha_chassis_group);
+  return undefined;
+}
+
+/** Every HA chassis group some port uses (a cheap pass over the ports). */
+export function syncHaGroups(model: Model): Map<string, DesiredHaChassisGroup> {
+  const out = new Map<string, DesiredHaChassisGroup>();
+  for (const op of model.ports.values()) {
+    if (op.kind === 'lrp') continue;
+    const g = portHaGroup(model, op);
+    if (g) out.set(g.name, g);
+  }
+  return out;
+}
+
+/** Every port, or the ports (with their chassisredirect ports) of the datapaths in `only`. */
+function* portsOf(model: Model, only: ReadonlySet<string> | undefined): Iterable<Port> {
+  if (!only) {
+    yield* model.ports.values();
+    return;
+  }
+  for (const k of only) {
+    const od = model.datapaths.get(k);
+    if (!od) continue;
+    for (const op of od.ports) {
+      if (model.ports.get(op.name) !== op) continue;
+      yield op;
+      if (op.crPort && model.ports.get(op.crPort.name) === op.crPort) yield op.crPort;
+    }
+  }
+}
+
+/**
+ * The Port_Binding rows of every port (or only of the ports on datapaths in `only`), with the
+ * NB writes that follow from them.
+ */
+export function syncPorts(model: Model, only?: ReadonlySet<string>): PortSync {
   const portBindings = new Map<string, DesiredPortBinding>();
   const haChassisGroups = new Map<string, DesiredHaChassisGroup>();
   const lspTag = new Map<string, number>();
   const lspUp = new Map<string, boolean>();
-  const sbByName = new Map<string, Sb.PortBinding>();
-  for (const pb of model.input.sb.Port_Binding.values()) sbByName.set(pb.logical_port, pb);
+  const sbByName = portBindingsByName(model.input.sb.Port_Binding);
 
-  // Nested containers with tag_request 0 get the lowest tag free under their parent.
-  const tagsInUse = new Map<string, Set<number>>();
-  for (const op of model.ports.values()) {
-    const lsp = op.nbsp;
-    if (!lsp || !lsp.parent_name || lsp.tag === undefined) continue;
-    const s = tagsInUse.get(lsp.parent_name) ?? new Set<number>();
-    s.add(lsp.tag);
-    tagsInUse.set(lsp.parent_name, s);
-  }
+  // Nested containers with tag_request 0 get the lowest tag free under their parent (the tags
+  // in use are gathered when first needed).
+  let tagsInUse: Map<string, Set<number>> | undefined;
   const allocTag = (parent: string): number | undefined => {
+    if (!tagsInUse) {
+      tagsInUse = new Map();
+      for (const op of model.ports.values()) {
+        const lsp = op.nbsp;
+        if (!lsp || !lsp.parent_name || lsp.tag === undefined) continue;
+        const s = tagsInUse.get(lsp.parent_name) ?? new Set<number>();
+        s.add(lsp.tag);
+        tagsInUse.set(lsp.parent_name, s);
+      }
+    }
     const s = tagsInUse.get(parent) ?? new Set<number>();
     tagsInUse.set(parent, s);
     for (let t = 1; t <= 4095; t++) {
@@ -174,9 +223,8 @@ export function syncPorts(model: Model): PortSync {
     return undefined;
   };
 
-  for (const op of model.ports.values()) {
+  for (const op of portsOf(model, only)) {
     const od = op.od;
-    const base = { logical_port: op.name, datapath: od.key, tunnel_key: op.tunnelKey, port_security: [] as string[], external_ids: {} as Record<string, string> };
     if (op.kind === 'lrp' || op.kind === 'cr') {
       const lrp = op.nbrp!;
       const chassis = od.nbr!.options['chassis'];
@@ -185,14 +233,8 @@ export function syncPorts(model: Model): PortSync {
       let ha: string | undefined;
       if (op.kind === 'cr') {
         type = 'chassisredirect';
-        if (lrp.ha_chassis_group !== undefined) {
-          const g = haGroupFromNb(model, lrp.ha_chassis_group);
-          if (g) {
-            haChassisGroups.set(g.name, g);
-            ha = g.name;
-          }
-        } else if (lrp.gateway_chassis.length) {
-          const g = haGroupFromGatewayChassis(model, lrp);
+        const g = portHaGroup(model, op);
+        if (g) {
           haChassisGroups.set(g.name, g);
           ha = g.name;
         }
@@ -215,16 +257,22 @@ export function syncPorts(model: Model): PortSync {
       const sbpd = sbByName.get(op.name)?.options['ipv6_ra_pd_list'];
       if (sbpd !== undefined) options['ipv6_ra_pd_list'] = sbpd;
       if (op.kind === 'lrp') Object.assign(options, raOptions(op, sbpd));
+      // Plain literals (no spread): one object shape for every row, which V8 builds fast.
       portBindings.set(op.name, {
-        ...base,
+        logical_port: op.name,
+        datapath: od.key,
+        tunnel_key: op.tunnelKey,
         type,
         mac: [[lrp.mac, ...lrp.networks].join(' ')],
         options,
         parent_port: undefined,
         tag: undefined,
         nat_addresses: [],
+        port_security: [],
+        external_ids: {},
         ha_chassis_group: ha,
         requested_chassis: undefined,
+        mirror_rules: [],
       });
       continue;
     }
@@ -252,8 +300,8 @@ export function syncPorts(model: Model): PortSync {
       const activated = sbByName.get(op.name)?.options['additional-chassis-activated'];
       if (activated !== undefined) options['additional-chassis-activated'] = activated;
       type = KNOWN_LSP_TYPES.has(lsp.type) ? lsp.type : '';
-      if (lsp.type === 'external' && lsp.ha_chassis_group !== undefined) {
-        const g = haGroupFromNb(model, lsp.ha_chassis_group);
+      {
+        const g = portHaGroup(model, op);
         if (g) {
           haChassisGroups.set(g.name, g);
           ha = g.name;
@@ -289,7 +337,9 @@ export function syncPorts(model: Model): PortSync {
     else if (sbpb && sbpb.chassis !== undefined) up = sbpb.up ?? true;
     lspUp.set(lsp._uuid, up);
     portBindings.set(op.name, {
-      ...base,
+      logical_port: op.name,
+      datapath: od.key,
+      tunnel_key: op.tunnelKey,
       type,
       mac: lsp.addresses,
       options,
@@ -300,21 +350,27 @@ export function syncPorts(model: Model): PortSync {
       external_ids: externalIds,
       ha_chassis_group: ha,
       requested_chassis: requested,
+      mirror_rules: lsp.mirror_rules.map((u) => model.input.nb.Mirror.get(u)?.name).filter((n): n is string => n !== undefined),
     });
   }
   return { portBindings, haChassisGroups, lspTag, lspUp };
 }
 
 /** _MC_flood, _MC_flood_l2, _MC_unknown, _MC_mrouter_flood, _MC_static (build_mcast_groups). */
-export function buildMulticastGroups(model: Model): Map<string, DesiredMulticastGroup> {
+export function buildMulticastGroups(model: Model, only?: ReadonlySet<string>): Map<string, DesiredMulticastGroup> {
   const groups = new Map<string, { datapath: string; name: McGroupName; ports: string[] }>();
   const add = (dp: string, name: McGroupName, port: string): void => {
+    if (only && !only.has(dp)) return;
     const k = `${dp}\u0000${name}`;
     const g = groups.get(k);
     if (g) g.ports.push(port);
     else groups.set(k, { datapath: dp, name, ports: [port] });
   };
-  for (const op of model.ports.values()) {
+  // Router ports add their peer switch ports to that switch's _MC_mrouter_flood: with `only`,
+  // also the routers next to the switches asked for.
+  const extra: Port[] = [];
+  if (only) for (const k of only) for (const rp of model.datapaths.get(k)?.routerPorts ?? []) if (rp.peer) extra.push(rp.peer);
+  for (const op of [...portsOf(model, only), ...extra]) {
     if (op.kind === 'lrp') {
       if (!lrpIsEnabled(op.nbrp!)) continue;
       if (op.od.nbr!.options['mcast_relay'] === 'true' && op.peer && op.peer.kind === 'lsp') add(op.peer.od.key, '_MC_mrouter_flood', op.peer.name);

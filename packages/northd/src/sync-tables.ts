@@ -2,20 +2,21 @@
  * Southbound tables northd syncs from the Northbound one with little computation: Address_Set
  * (user sets, port-group IPs "<pg>_ip4"/"<pg>_ip6", router LB VIPs, svc_monitor_mac), Port_Group
  * (one per switch, "<datapath key>_<name>"), Load_Balancer (those on switches), IP_Multicast,
- * Static_MAC_Binding, Meter, and the stale MAC_Binding/FDB rows to remove.
+ * Static_MAC_Binding, Meter, Mirror, Chassis_Template_Var, and the stale MAC_Binding/FDB rows to remove.
  */
-import type { DesiredDns, DesiredIpMulticast, DesiredLoadBalancer, DesiredMeter, DesiredStaticMacBinding } from './desired.js';
+import type { DesiredDns, DesiredIpMulticast, DesiredLoadBalancer, DesiredMeter, DesiredMirror, DesiredStaticMacBinding } from './desired.js';
+import type { NbTables } from './input.js';
 import type { Model } from './model.js';
 import { extractLspAddresses, isDynamicLspAddress } from './addresses.js';
 import { routerLbIps } from './lr-common.js';
 import { lbAddressSetName } from './lr-ip-input.js';
+import { portsByUuid } from './incremental.js';
 
 export function syncAddressSets(model: Model, svcMonitorMac: string): Map<string, readonly string[]> {
   const nb = model.input.nb;
   const out = new Map<string, readonly string[]>();
   out.set('svc_monitor_mac', [svcMonitorMac]);
-  const dynamicOf = new Map<string, string | undefined>();
-  for (const op of model.ports.values()) if (op.kind === 'lsp') dynamicOf.set(op.uuid, op.dynamicAddresses);
+  const portOf = portsByUuid(model);
   for (const pg of nb.Port_Group.values()) {
     const v4: string[] = [];
     const v6: string[] = [];
@@ -23,7 +24,8 @@ export function syncAddressSets(model: Model, svcMonitorMac: string): Map<string
       const lsp = nb.Logical_Switch_Port.get(u);
       if (!lsp) continue;
       const texts = lsp.addresses.filter((a) => !isDynamicLspAddress(a));
-      const dyn = dynamicOf.has(u) ? dynamicOf.get(u) : lsp.dynamic_addresses;
+      const op = portOf.get(u);
+      const dyn = op?.kind === 'lsp' ? op.dynamicAddresses : lsp.dynamic_addresses;
       if (dyn) texts.push(dyn);
       for (const t of texts) {
         const a = extractLspAddresses(t);
@@ -48,16 +50,15 @@ export function syncAddressSets(model: Model, svcMonitorMac: string): Map<string
 export function syncPortGroups(model: Model): Map<string, readonly string[]> {
   const nb = model.input.nb;
   const out = new Map<string, readonly string[]>();
-  const portByUuid = new Map<string, { name: string; dpKey: number }>();
-  for (const op of model.ports.values()) if (op.kind === 'lsp') portByUuid.set(op.uuid, { name: op.name, dpKey: op.od.tunnelKey });
+  const portByUuid = portsByUuid(model);
   for (const pg of nb.Port_Group.values()) {
     const perDp = new Map<number, string[]>();
     for (const u of pg.ports) {
       const p = portByUuid.get(u);
-      if (!p) continue;
-      const l = perDp.get(p.dpKey);
+      if (!p || p.kind !== 'lsp') continue;
+      const l = perDp.get(p.od.tunnelKey);
       if (l) l.push(p.name);
-      else perDp.set(p.dpKey, [p.name]);
+      else perDp.set(p.od.tunnelKey, [p.name]);
     }
     for (const [k, ports] of perDp) out.set(`${k}_${pg.name}`, ports);
   }
@@ -177,13 +178,30 @@ export function staleBindings(model: Model): { macBindings: string[]; fdbs: stri
     const op = model.ports.get(mb.logical_port);
     if (!op || op.kind !== 'lrp') macBindings.push(mb._uuid);
   }
+  const fdbs: string[] = [];
+  if (!sb.FDB.size) return { macBindings, fdbs };
   const dpKeys = new Map<number, Set<number>>();
   for (const od of model.dpList) dpKeys.set(od.tunnelKey, new Set());
   for (const op of model.ports.values()) dpKeys.get(op.od.tunnelKey)?.add(op.tunnelKey);
-  const fdbs: string[] = [];
   for (const f of sb.FDB.values()) {
     const ports = dpKeys.get(f.dp_key);
     if (!ports || !ports.has(f.port_key)) fdbs.push(f._uuid);
   }
   return { macBindings, fdbs };
+}
+
+/** SB Mirror: a copy of every NB Mirror, by name (ports refer to them from Port_Binding.mirror_rules). */
+export function syncMirrors(nb: NbTables): Map<string, DesiredMirror> {
+  const out = new Map<string, DesiredMirror>();
+  for (const m of nb.Mirror.values()) {
+    out.set(m.name, { name: m.name, type: m.type, filter: m.filter, sink: m.sink, index: m.index, external_ids: m.external_ids });
+  }
+  return out;
+}
+
+/** SB Chassis_Template_Var: the NB rows' variables, by chassis. */
+export function syncTemplateVars(nb: NbTables): Map<string, Readonly<Record<string, string>>> {
+  const out = new Map<string, Readonly<Record<string, string>>>();
+  for (const v of nb.Chassis_Template_Var.values()) out.set(v.chassis, v.variables);
+  return out;
 }

@@ -115,7 +115,13 @@ export function realLines(sb: DbDump): Record<string, string[]> {
   const ipmc = (sb['IP_Multicast'] ?? []).map((m) => `${dpName.get(uuidOf(m['datapath']))} ${['enabled', 'querier', 'eth_src', 'ip4_src', 'ip6_src', 'table_size', 'idle_timeout', 'query_interval', 'query_max_resp'].map((c) => String(setOf(m[c])[0])).join(' ')}`);
   const dhcp = [...(sb['DHCP_Options'] ?? []).map((o) => `4 ${o['name'] as string} ${o['code'] as number} ${o['type'] as string}`), ...(sb['DHCPv6_Options'] ?? []).map((o) => `6 ${o['name'] as string} ${o['code'] as number} ${o['type'] as string}`)];
   const svcmon = (sb['Service_Monitor'] ?? []).map((m) => `${m['ip'] as string}:${m['port'] as number}/${setOf(m['protocol'])[0] as string} ${m['logical_port'] as string} ${m['src_ip'] as string} ${m['src_mac'] as string} ${JSON.stringify(sortObj(mapOf(m['options'])))}`);
-  return { flows, tags, ports, datapaths, mcgroups, addrsets, portgroups, lbs, sbg, hagroups, pbrefs, meters, dns, smb, ipmc, dhcp, svcmon };
+  const mirrorName = new Map((sb['Mirror'] ?? []).map((m) => [uuidOf(m['_uuid']), m['name'] as string]));
+  const mirrors = [
+    ...(sb['Mirror'] ?? []).map((m) => `${m['name'] as string} ${m['type'] as string} ${m['filter'] as string} ${m['sink'] as string} ${m['index'] as number} ${JSON.stringify(sortObj(mapOf(m['external_ids'])))}`),
+    ...(sb['Port_Binding'] ?? []).filter((p) => setOf(p['mirror_rules']).length).map((p) => `pb ${p['logical_port'] as string} [${setOf(p['mirror_rules']).map((u) => mirrorName.get(uuidOf(u))).sort().join(',')}]`),
+  ];
+  const tvars = (sb['Chassis_Template_Var'] ?? []).map((v) => `${v['chassis'] as string} ${JSON.stringify(sortObj(mapOf(v['variables'])))}`);
+  return { flows, tags, ports, datapaths, mcgroups, addrsets, portgroups, lbs, sbg, hagroups, pbrefs, meters, dns, smb, ipmc, dhcp, svcmon, mirrors, tvars };
 }
 
 function sortObj(o: Record<string, string>): Record<string, string> {
@@ -164,7 +170,12 @@ export function oursLines(r: ComputeResult): Record<string, string[]> {
   const ipmc = [...r.sb.ipMulticast.values()].map((m) => `${name(m.datapath)} ${[m.enabled, m.querier, m.eth_src, m.ip4_src, m.ip6_src, m.table_size, m.idle_timeout, m.query_interval, m.query_max_resp].map(String).join(' ')}`);
   const dhcp = [...[...r.sb.dhcpOptions].map(([n, o]) => `4 ${n} ${o.code} ${o.type}`), ...[...r.sb.dhcpv6Options].map(([n, o]) => `6 ${n} ${o.code} ${o.type}`)];
   const svcmon = [...r.sb.serviceMonitors.values()].map((m) => `${m.ip}:${m.port}/${m.protocol} ${m.logical_port} ${m.src_ip} ${m.src_mac} ${JSON.stringify(sortObj({ ...m.options }))}`);
-  return { flows, tags, ports, datapaths, mcgroups, addrsets, portgroups, lbs, sbg, hagroups, pbrefs, meters, dns, smb, ipmc, dhcp, svcmon };
+  const mirrors = [
+    ...[...r.sb.mirrors.values()].map((m) => `${m.name} ${m.type} ${m.filter} ${m.sink} ${m.index} ${JSON.stringify(sortObj({ ...m.external_ids }))}`),
+    ...[...r.sb.portBindings.values()].filter((p) => p.mirror_rules.length).map((p) => `pb ${p.logical_port} [${[...p.mirror_rules].sort().join(',')}]`),
+  ];
+  const tvars = [...r.sb.templateVars].map(([c, v]) => `${c} ${JSON.stringify(sortObj({ ...v }))}`);
+  return { flows, tags, ports, datapaths, mcgroups, addrsets, portgroups, lbs, sbg, hagroups, pbrefs, meters, dns, smb, ipmc, dhcp, svcmon, mirrors, tvars };
 }
 
 /** Logical_Switch_Port columns northd writes (dynamic_addresses, tag), from an NB dump. */

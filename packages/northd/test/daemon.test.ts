@@ -172,10 +172,19 @@ t.test('the Southbound DB converges and heals', async (t) => {
   const band = ex.insert('Meter_Band', Nb.tables.Meter_Band.encode({ action: 'drop', rate: 10 }));
   ex.insert('Meter', { ...Nb.tables.Meter.encode({ name: 'm1', unit: 'pktps' }), bands: ['set', [band.ref]] });
   ex.insert('Static_MAC_Binding', Nb.tables.Static_MAC_Binding.encode({ logical_port: 'lr1-sw1', ip: '10.0.0.99', mac: '00:00:00:00:99:99' }));
-  await ex.execute();
+  // A port mirror on vm2 and chassis template variables (copied to the SB).
+  const mir = ex.insert('Mirror', Nb.tables.Mirror.encode({ name: 'mir1', type: 'gre', filter: 'to-lport', sink: '192.0.2.9', index: 42 }));
+  ex.mutate('Logical_Switch_Port', [['name', '==', 'vm2']], [['mirror_rules', 'insert', ['set', [mir.ref]]]]);
+  ex.insert('Chassis_Template_Var', Nb.tables.Chassis_Template_Var.encode({ chassis: 'hv1', variables: { VIP: '10.0.0.1' } }));
+  const exr = await ex.execute();
+  const mirrorNbUuid = exr.uuid(mir);
   t.same(await converged(env), [], 'SB equals the compute of the NB');
   const flows = (await sbRows(env.client, 'Logical_Flow')).length;
   t.ok(flows > 200, `${flows} logical flows written`);
+  const mirrors = await sbRows(env.client, 'Mirror');
+  t.same(mirrors.map((m) => [m.name, m.index]), [['mir1', 42]], 'the NB mirror is in the SB');
+  t.same((await sbRows(env.client, 'Port_Binding')).find((p) => p.logical_port === 'vm2')?.mirror_rules, [mirrors[0]!._uuid], 'vm2 refers to it');
+  t.same((await sbRows(env.client, 'Chassis_Template_Var')).map((v) => v.variables), [{ VIP: '10.0.0.1' }], 'template variables synced');
 
   // nb_cfg: NB -> SB_Global -> NB sb_cfg (and hv_cfg with no chassis).
   const cfg = await NB.bumpNbCfg(env.client);
@@ -228,7 +237,13 @@ t.test('the Southbound DB converges and heals', async (t) => {
   // Deletions.
   await NB.delPort(env.client, 'sw1', 'vm1');
   await NB.delSwitch(env.client, 'sw2');
-  t.same(await converged(env), [], 'converged after deleting a port and a switch');
+  const dm = env.client.transaction('OVN_Northbound');
+  dm.mutate('Logical_Switch_Port', [['name', '==', 'vm2']], [['mirror_rules', 'delete', ['set', [ovsUuid(mirrorNbUuid)]]]]);
+  dm.delete('Mirror', [['name', '==', 'mir1']]);
+  dm.delete('Chassis_Template_Var', []);
+  await dm.execute();
+  t.same(await converged(env), [], 'converged after deleting a port, a switch, the mirror and the template variables');
+  t.same(await sbRows(env.client, 'Mirror'), [], 'SB mirror gone');
   t.notOk((await sbRows(env.client, 'Port_Binding')).some((p) => p.logical_port === 'vm1' || p.logical_port === 'vm3'), 'their port bindings are gone');
   t.notOk((await sbRows(env.client, 'Datapath_Binding')).some((d) => d.external_ids['name'] === 'sw2'), 'sw2 datapath gone');
   const stats = nd.engine.engine.stats();

@@ -12,7 +12,7 @@ setLogLevel('off');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 t.test('ovnts northd takes over from real ovn-northd without rewriting the SB', { skip: northdMissing() ?? false, timeout: 300_000 }, async (t) => {
-  for (const s of allScenarios().filter((x) => ['router-basic', 'nat-gateway-router', 'x-router-dgp', 'x-acl-features', 'x-gw-router-lb'].includes(x.name))) {
+  for (const s of allScenarios().filter((x) => ['router-basic', 'nat-gateway-router', 'x-router-dgp', 'x-acl-features', 'x-gw-router-lb', 'x-mirror-template'].includes(x.name))) {
     const sb = await OvnSandbox.start();
     try {
       const real = sb.startRealNorthd();
