@@ -2,19 +2,20 @@
  * northd benchmark: the Northbound DB of the ovsdb bulk benchmark (1000 switches × 10 ports,
  * 100 routers × 10 ports, 5000 ACLs in 100 port groups; `--scale` shrinks it), compiled
  *  - `compute`: by the pure compute core from rows in memory (full compile time, flow rows, heap);
+ *  - `engine`: by the incremental engine alone: port additions, mean time per node;
  *  - `daemon`: by the daemon on an in-process ovnts server: time from the NB commit until
  *    NB_Global.sb_cfg says the SB is written, then incremental latencies (add one port, delete
  *    it, add one ACL), p50/p99;
  *  - `real`: the same with real ovn-northd on a real ovsdb-server (also with `both --real`).
  *
- *   npx tsc -b packages/northd && node packages/northd/dist/bench/northd-bench.js [--scale 0.1] [--mode compute|daemon|real|both] [--real] [--rounds 20]
+ *   npx tsc -b packages/northd && node packages/northd/dist/bench/northd-bench.js [--scale 0.1] [--mode compute|engine|daemon|real|both] [--real] [--rounds 20]
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database, OvsdbClient, OvsdbServer, loadSchema, setLogLevel, type RowJson } from '@ovnts/ovsdb';
-import { computeNorthd, emptySb, nbFromDump, runNorthd, type NorthdHandle } from '../src/index.js';
+import { Database, Nb, OvsdbClient, OvsdbServer, loadSchema, setLogLevel, type RowJson } from '@ovnts/ovsdb';
+import { computeNorthd, createNorthdEngine, emptySb, nbFromDump, runNorthd, type NorthdHandle } from '../src/index.js';
 import { OvnSandbox, northdMissing } from '../test/real-northd.js';
 
 const args = process.argv.slice(2);
@@ -108,6 +109,40 @@ function benchCompute(): void {
     flows = [...r.sb.lflows.values()].reduce((s, f) => s + f.datapaths.length, 0);
   }
   console.log(`compute  scale ${scale}: ${rows} Logical_Flow rows (${flows} per-datapath flows); full compile ${times.map((t) => t.toFixed(0)).join(' / ')} ms; heap ${mb(process.memoryUsage().heapUsed)}, rss ${mb(process.memoryUsage().rss)}`);
+}
+
+/**
+ * The engine alone, without databases: after a full run, `rounds` port additions through the
+ * engine's API (as the daemon feeds it), with the mean time per node.
+ */
+function benchEngine(): void {
+  let nb = nbFromDump(nbRows());
+  const en = createNorthdEngine(() => 0.5);
+  en.engine.set(en.sbChassis, {});
+  en.engine.set(en.sbBindings, {});
+  en.engine.set(en.sbLearned, {});
+  en.engine.set(en.nb, nb);
+  let t0 = performance.now();
+  en.engine.run();
+  const full = performance.now() - t0;
+  const sums: Record<string, number> = {};
+  const switches = [...nb.Logical_Switch.values()];
+  for (let i = 0; i < rounds; i++) {
+    const sw = nb.Logical_Switch.get(switches[(i * 37) % switches.length]!._uuid)!;
+    const u = `00000000-0000-4000-9000-${i.toString(16).padStart(12, '0')}`;
+    const lsp = Nb.tables.Logical_Switch_Port.fromWire(Nb.tables.Logical_Switch_Port.encode({ name: `engine-p${i}`, addresses: [`00:00:00:98:${hex(i & 255)}:01 10.98.0.${i & 255}`] }), u);
+    nb = { ...nb, Logical_Switch_Port: new Map(nb.Logical_Switch_Port).set(u, lsp), Logical_Switch: new Map(nb.Logical_Switch).set(sw._uuid, { ...sw, ports: [...sw.ports, u] }) };
+    en.tracker.nb = new Map([['Logical_Switch_Port', new Set([u])], ['Logical_Switch', new Set([sw._uuid])]]);
+    en.tracker.sbBindingsForFlows = false;
+    en.tracker.sbBindingsChanged = false;
+    en.tracker.sbLearned = new Set();
+    en.engine.set(en.nb, nb);
+    t0 = performance.now();
+    en.engine.run();
+    sums['total'] = (sums['total'] ?? 0) + performance.now() - t0;
+    for (const [k, v] of Object.entries(en.engine.stats())) if (v.lastMs) sums[k] = (sums[k] ?? 0) + v.lastMs;
+  }
+  console.log(`engine   scale ${scale}: full run ${full.toFixed(0)} ms; add port (${rounds} rounds, mean): ${Object.entries(sums).map(([k, v]) => `${k} ${(v / rounds).toFixed(2)}`).join(', ')} ms`);
 }
 
 function rssOf(pid: number): string {
@@ -229,6 +264,7 @@ async function benchDaemon(kind: 'ovnts' | 'real'): Promise<void> {
 }
 
 if (mode === 'compute' || mode === 'both') benchCompute();
+if (mode === 'engine' || mode === 'both') benchEngine();
 if (mode === 'daemon' || mode === 'both') await benchDaemon('ovnts');
 if (mode === 'real' || (mode === 'both' && args.includes('--real'))) {
   if (northdMissing()) console.log(`real northd: ${northdMissing()}`);

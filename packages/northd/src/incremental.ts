@@ -122,6 +122,13 @@ export function seedDatapaths(m: Model, changes: Map<string, Set<string>>): Set<
     refs ??= referrers(m, ports);
     for (const k of refs.get(u) ?? []) seeds.add(k);
   };
+  const seedPortGroupPorts = (lps: readonly string[]): void => {
+    for (const lp of lps) {
+      const p = ports.get(lp);
+      if (p) seeds.add(p.od.key);
+    }
+  };
+  const few = (changes.get('ACL')?.size ?? 0) + (changes.get('Port_Group')?.size ?? 0) <= 16;
   for (const [table, uuids] of changes) {
     if (NO_FLOWS.has(table)) continue;
     for (const u of uuids) {
@@ -147,7 +154,16 @@ export function seedDatapaths(m: Model, changes: Map<string, Set<string>>): Set<
           break;
         }
         case 'ACL':
+          // A few ACLs: look for them directly (building the whole index costs more).
+          if (few) {
+            for (const od of m.dpList) if (od.nbs?.acls.includes(u)) seeds.add(od.key);
+            for (const pg of m.input.nb.Port_Group.values()) if (pg.acls.includes(u)) seedPortGroupPorts(pg.ports);
+          } else seedReferrers(u);
+          break;
         case 'Port_Group':
+          if (few) seedPortGroupPorts(m.input.nb.Port_Group.get(u)?.ports ?? []);
+          else seedReferrers(u);
+          break;
         case 'Address_Set':
         case 'NAT':
         case 'Logical_Router_Static_Route':

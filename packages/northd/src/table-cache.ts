@@ -1,10 +1,11 @@
 /**
  * Typed rows of replicated tables, as maps by UUID, kept from the IDL's change batches. Maps are
- * copied on write: a snapshot handed to the engine (and kept in a model) never changes under
- * it, and an update costs one map copy per changed table rather than a conversion of every row.
+ * copied on write (as overlays, overlay-map.ts): a snapshot handed to the engine (and kept in a
+ * model) never changes under it, and an update costs in proportion to the rows that changed.
  */
 import type { Idl, IdlRowChange, TableModel, TypedRow } from '@ovnts/ovsdb';
 import { noteLineage } from './sb-index.js';
+import { OverlayMap } from './overlay-map.js';
 
 export type AnyModel = TableModel<TypedRow>;
 
@@ -69,11 +70,12 @@ export class TableCache {
     for (const [t, list] of changes) {
       const model = this.models[t]!;
       const parent = this.tables.get(t)!;
-      const m = new Map(parent);
-      for (const c of list) {
-        if (c.new) m.set(c.uuid, model.fromIdlRow(c.new));
-        else m.delete(c.uuid);
-      }
+      const m = OverlayMap.with(parent, (put, del) => {
+        for (const c of list) {
+          if (c.new) put(c.uuid, model.fromIdlRow(c.new));
+          else del(c.uuid);
+        }
+      });
       noteLineage(m, parent, list);
       this.tables.set(t, m);
     }

@@ -8,9 +8,10 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Database, OvsdbServer, loadSchema, setLogLevel } from '@ovnts/ovsdb';
-import { runNorthd, type NorthdHandle } from '../src/index.js';
-import { ORACLE_DIR, OvnSandbox, TOOLS, type Probe, type Scenario } from './real-northd.js';
+import { Database, OvsdbServer, loadSchema, setLogLevel, type RowJson } from '@ovnts/ovsdb';
+import { computeNorthd, nbFromDump, runNorthd, sbFromDump, type NorthdHandle } from '../src/index.js';
+import { ORACLE_DIR, OvnSandbox, TOOLS, dumpDatabase, type Probe, type Scenario } from './real-northd.js';
+import { oursLines, realLines } from './compare.js';
 
 const CT_ALL_COUNT = 16;
 
@@ -118,6 +119,16 @@ export async function scoreFates(fates: Record<string, unknown[]>, extraArgs: st
  * it: returns what ovn-trace complained about (flows it could not parse), if anything.
  */
 export async function traceParseComplaints(s: Scenario): Promise<string[]> {
+  return (await scenarioThroughDaemon(s)).complaints;
+}
+
+/**
+ * Builds a scenario's Southbound DB with ovnts northd, the NB applied line by line with the real
+ * ovn-nbctl (so the daemon's incremental paths run), and returns what the real ovn-trace
+ * complained about when loading it, and how the SB differs from a from-scratch compute over
+ * the final NB (and that SB): it must not.
+ */
+export async function scenarioThroughDaemon(s: Scenario): Promise<{ complaints: string[]; mismatch: string[] }> {
   setLogLevel('off');
   const dir = mkdtempSync(join(tmpdir(), 'ovnts-northd-parse-'));
   const ts = new OvsdbServer();
@@ -130,9 +141,22 @@ export async function traceParseComplaints(s: Scenario): Promise<string[]> {
   try {
     northd = await runNorthd({ nbRemote: sb.remote, sbRemote: sb.remote });
     await sb.applyScenario(s);
+    await northd.idle();
     const port = s.packets[0]?.inport ?? 'none';
     const r = await run(TOOLS.trace, [`--db=${sb.remote}`, '--minimal', `inport == "${port}" && eth.src == 00:00:00:00:00:01 && eth.dst == ff:ff:ff:ff:ff:ff`], undefined, sb.env);
-    return r.stderr.split('\n').filter((l) => l.trim() !== '' && !/no logical port|unknown logical port|Unknown logical|Port ".*" not found/.test(l));
+    const complaints = r.stderr.split('\n').filter((l) => l.trim() !== '' && !/no logical port|unknown logical port|Unknown logical|Port ".*" not found/.test(l));
+    const nbDump = await dumpDatabase(sb.remote, 'OVN_Northbound');
+    const sbDump = await dumpDatabase(sb.remote, 'OVN_Southbound');
+    const want = oursLines(computeNorthd({ nb: nbFromDump(nbDump as Record<string, RowJson[]>), sb: sbFromDump(sbDump as Record<string, RowJson[]>) }));
+    const have = realLines(sbDump);
+    const mismatch: string[] = [];
+    for (const table of Object.keys(want)) {
+      const a = new Set(want[table]);
+      const b = new Set(have[table]);
+      for (const x of a) if (!b.has(x)) mismatch.push(`${table}: missing ${x}`);
+      for (const x of b) if (!a.has(x)) mismatch.push(`${table}: extra ${x}`);
+    }
+    return { complaints, mismatch };
   } finally {
     await northd?.stop();
     await sb.close();

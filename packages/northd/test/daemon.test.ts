@@ -296,7 +296,18 @@ t.test('random NB edits: the SB always ends equal to a from-scratch compute', { 
     fc.record({ k: fc.constant('addPort' as const), sw: fc.constantFrom(...sws), unknown: fc.boolean() }),
     fc.record({ k: fc.constant('delPort' as const), sw: fc.constantFrom(...sws), i: fc.nat(20) }),
     fc.record({ k: fc.constant('acl' as const), sw: fc.constantFrom(...sws), pri: fc.integer({ min: 1, max: 3000 }), action: fc.constantFrom<Nb.ACLAction>('allow', 'allow-related', 'drop', 'reject', 'allow-stateless') }),
+    fc.record({ k: fc.constant('editPort' as const), sw: fc.constantFrom(...sws), i: fc.nat(20) }),
+    fc.record({ k: fc.constant('pg' as const), sw: fc.constantFrom(...sws), i: fc.nat(20) }),
+    fc.record({ k: fc.constant('router' as const), a: fc.constantFrom(...sws), b: fc.constantFrom(...sws) }),
+    fc.record({ k: fc.constant('sbHand' as const), what: fc.constantFrom('flow', 'port', 'key'), i: fc.nat(1000) }),
+    fc.record({ k: fc.constant('bind' as const), sw: fc.constantFrom(...sws), i: fc.nat(20), up: fc.boolean() }),
   );
+  // A chassis for ports to be bound to (as a controller would).
+  const ch = env.client.transaction('OVN_Southbound');
+  const encap = ch.insert('Encap', Sb.tables.Encap.encode({ type: 'geneve', ip: '127.0.0.9', chassis_name: 'hv9' }));
+  const chassis = ch.insert('Chassis', Sb.tables.Chassis.encode({ name: 'hv9', hostname: 'hv9', encaps: [encap.uuidName] }));
+  const chassisUuid = (await ch.execute()).uuid(chassis);
+  let routers = 0;
   const added = new Map<string, string[]>(sws.map((s) => [s, []]));
   await fc.assert(
     fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), async (edits) => {
@@ -312,14 +323,53 @@ t.test('random NB edits: the SB always ends equal to a from-scratch compute', { 
           if (!l.length) continue;
           const [name] = l.splice(e.i % l.length, 1);
           await NB.delPort(env.client, e.sw, name!);
-        } else {
+        } else if (e.k === 'acl') {
           await NB.addAcl(env.client, e.sw, e.pri, e.pri % 2 ? 'from-lport' : 'to-lport', `ip4 && udp.dst == ${e.pri}`, e.action);
+        } else if (e.k === 'editPort' || e.k === 'pg' || e.k === 'bind') {
+          const l = added.get(e.sw)!;
+          if (!l.length) continue;
+          const name = l[e.i % l.length]!;
+          if (e.k === 'editPort') {
+            const tx = env.client.transaction('OVN_Northbound');
+            tx.update('Logical_Switch_Port', [['name', '==', name]], Nb.tables.Logical_Switch_Port.encode({ addresses: [`00:00:00:aa:00:${(e.i & 255).toString(16).padStart(2, '0')} 10.8.0.${e.i}`, 'unknown'], port_security: e.i % 2 ? [`00:00:00:aa:00:${(e.i & 255).toString(16).padStart(2, '0')}`] : [] }));
+            await tx.execute();
+          } else if (e.k === 'pg') {
+            const sel = env.client.transaction('OVN_Northbound');
+            const q = sel.select('Logical_Switch_Port', [['name', '==', name]], ['_uuid']);
+            const rows = (await sel.execute()).get(q).rows;
+            if (!rows.length) continue;
+            n++;
+            const tx = env.client.transaction('OVN_Northbound');
+            const acl = tx.insert('ACL', Nb.tables.ACL.encode({ priority: 700, direction: 'to-lport', match: `outport == @pg${n} && tcp.dst == ${n}`, action: 'allow-related' }));
+            tx.insert('Port_Group', { ...Nb.tables.Port_Group.encode({ name: `pg${n}` }), ports: ['set', [rows[0]!['_uuid'] as UuidJson]], acls: ['set', [acl.ref]] });
+            await tx.execute();
+          } else {
+            // A controller binds (or releases) the port.
+            const tx = env.client.transaction('OVN_Southbound');
+            tx.update('Port_Binding', [['logical_port', '==', name]], e.up ? { ...Sb.tables.Port_Binding.encode({ up: true }), chassis: ovsUuid(chassisUuid) } : { ...Sb.tables.Port_Binding.encode({ up: false }), chassis: ['set', []] });
+            await tx.execute();
+          }
+        } else if (e.k === 'router') {
+          if (e.a === e.b || routers >= 3) continue;
+          routers++;
+          await NB.addRouter(env.client, `lr${routers}`, [e.a, e.b]);
+        } else {
+          // Hand edits of the SB: the next run must undo them.
+          await nd!.idle();
+          const table = e.what === 'flow' ? 'Logical_Flow' : 'Port_Binding';
+          const rows = await sbRows(env.client, table);
+          if (!rows.length) continue;
+          const victim = rows[e.i % rows.length]!;
+          const tx = env.client.transaction('OVN_Southbound');
+          if (e.what === 'key') tx.update('Port_Binding', [['_uuid', '==', ovsUuid(victim._uuid)]], Sb.tables.Port_Binding.encode({ tunnel_key: 30000 + (e.i % 1000) }));
+          else tx.delete(table, [['_uuid', '==', ovsUuid(victim._uuid)]]);
+          await tx.execute().catch(() => undefined);
         }
       }
       const m = await converged(env);
       return m.length === 0;
     }),
-    { numRuns: 8 },
+    { numRuns: 15 },
   );
-  t.pass('8 random edit sequences converged');
+  t.pass('15 random edit sequences converged');
 });
