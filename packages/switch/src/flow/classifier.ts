@@ -15,6 +15,7 @@
 import { KEY_WORDS } from '../fields.js';
 import type { FlowKey } from '../fields.js';
 import type { Match } from './match.js';
+import { finish, mix } from './murmur.js';
 
 /** What the classifier needs from a rule. */
 export interface Classifiable {
@@ -27,24 +28,6 @@ export interface Classifiable {
 /** Is `a` preferred over `b` (higher priority, then lower seq)? */
 export function beats(a: Classifiable, b: Classifiable): boolean {
   return a.priority > b.priority || (a.priority === b.priority && a.seq < b.seq);
-}
-
-// Murmur3's mixing steps, over 32-bit words.
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
-
-function finish(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
 }
 
 class Subtable<R extends Classifiable> {
