@@ -101,14 +101,11 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
     addressSet: (n) => addressSets.get(n),
     portGroup: (n) => portGroups.get(`${dpKey}_${n}`) ?? portGroups.get(n),
   });
-  const lookups = new Map<number, MatchLookup>();
+  const envs = new Map<number, ReturnType<typeof makeEnv>>();
   const errors: { uuid: string; error: string }[] = [];
   let logicalFlows = 0;
-  const env = (dpKey: number) => {
-    let lookup = lookups.get(dpKey);
-    if (!lookup) lookups.set(dpKey, (lookup = lookupFor(dpKey)));
-    return {
-      lookup,
+  const makeEnv = (dpKey: number) => ({
+      lookup: lookupFor(dpKey),
       portKey: (dk: number, name: string) => keys.get(`${dk}/${name}`),
       isChassisResident: (port: string) => {
         const pb = pbByName.get(port);
@@ -116,7 +113,11 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
       },
       allocConjunctionId: () => out.allocConjunctionId(),
       addSelectGroup: (b: Parameters<DesiredFlows['addSelectGroup']>[0]) => out.addSelectGroup(b),
-    };
+  });
+  const env = (dpKey: number): ReturnType<typeof makeEnv> => {
+    let e = envs.get(dpKey);
+    if (!e) envs.set(dpKey, (e = makeEnv(dpKey)));
+    return e;
   };
   for (const f of sb.flows) {
     const dpUuids = f.logical_datapath !== undefined ? [f.logical_datapath] : f.logical_dp_group !== undefined ? (groups.get(f.logical_dp_group) ?? []) : [];

@@ -14,6 +14,8 @@ import { southboundFromRows, TRACE_TABLES, Tracer, type Fate } from '../src/inde
 import { listTables, northdMissing, withRealOvn } from '@ovnts/testkit';
 
 const ORACLE = '/work/shared/oracle';
+/** How the oracle's recorded traces write every flow UUID (they differ from run to run). */
+const ORACLE_UUID = 'uuid ' + 'x'.repeat(8);
 const PYTHON = '/usr/bin/python3';
 const OVNTS = fileURLToPath(new URL('../../../cli/bin/ovnts.js', import.meta.url));
 const missing =
@@ -49,7 +51,7 @@ function runFile(file: string, args: string[]): Promise<{ code: number; stdout: 
  * ls_*_pre_lb priority-110 flows, where several flows match and ovn-trace picks either. */
 function comparable(text: string): string {
   return text
-    .replace(/uuid [0-9a-fx]{8}/g, 'uuid xxxxxxxx')
+    .replace(/uuid [0-9a-fx]{8}/g, ORACLE_UUID)
     .replace(/(ls_(?:in|out)_pre_lb) \(northd\.c:\d+\): .*, priority 110,/g, '$1: …, priority 110,')
     .trim();
 }

@@ -137,7 +137,7 @@ export function ip6LinkLocal(mac: bigint): bigint {
   return v;
 }
 
-/** The solicited-node multicast address of an IPv6 address (ff02::1:ffXX:XXXX). */
+/** The solicited-node multicast address of an IPv6 address: ff02::1:ff00:0/104 with the address's low 24 bits. */
 export function ip6SolicitedNode(a: bigint): bigint {
   return (0xff02n << 112n) | (0x1ffn << 24n) | (a & 0xffffffn);
 }

@@ -5,7 +5,7 @@
  * line) through which `lab ping` and friends drive it.
  */
 import { createSocket } from 'node:dgram';
-import { createServer, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import { SimVm } from '../vm/index.js';
 
@@ -131,28 +131,26 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
 /** Sends one request to a VM daemon and returns its result (or throws its error). */
 export function vmRequest(control: string, req: VmRequest, timeoutMs = 30_000): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    import('node:net').then(({ connect }) => {
-      const c = connect(control);
-      let buf = '';
-      const timer = setTimeout(() => {
-        c.destroy();
-        reject(new Error(`${control}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      c.on('connect', () => c.write(JSON.stringify(req) + '\n'));
-      c.on('data', (chunk) => {
-        buf += chunk.toString();
-        const nl = buf.indexOf('\n');
-        if (nl < 0) return;
-        clearTimeout(timer);
-        c.end();
-        const reply = JSON.parse(buf.slice(0, nl)) as { result?: unknown; error?: string };
-        if (reply.error !== undefined) reject(new Error(reply.error));
-        else resolve(reply.result);
-      });
-      c.on('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    }, reject);
+    const c = connect(control);
+    let buf = '';
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`${control}: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    c.on('connect', () => c.write(JSON.stringify(req) + '\n'));
+    c.on('data', (chunk) => {
+      buf += chunk.toString();
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      c.end();
+      const reply = JSON.parse(buf.slice(0, nl)) as { result?: unknown; error?: string };
+      if (reply.error !== undefined) reject(new Error(reply.error));
+      else resolve(reply.result);
+    });
+    c.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
   });
 }

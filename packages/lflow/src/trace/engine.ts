@@ -573,9 +573,11 @@ export class Tracer {
 
   private call(name: string, args: readonly Arg[] | undefined, pkt: PacketState, ctx: Ctx): void {
     switch (name) {
-      case 'ct_next':
-        this.recirculate(pkt.copy(), `ct_next(ct_state=${ctStateText(this.nextCt(pkt))})`, ctx, true);
+      case 'ct_next': {
+        const state = this.nextCt();
+        this.recirculate(pkt.copy(), `ct_next(ct_state=${ctStateText(state)})`, ctx, state);
         return;
+      }
       case 'ct_clear':
         for (const f of ['ct_state', 'ct_mark', 'ct_label']) pkt.setField(f, 0n);
         return;
@@ -590,7 +592,7 @@ export class Tracer {
         return;
       case 'ct_snat_to_vip':
       case 'ct_commit_nat':
-        this.recirculate(pkt.copy(), `${name} /* assuming no change */`, ctx, false);
+        this.recirculate(pkt.copy(), `${name} /* assuming no change */`, ctx, undefined);
         return;
       case 'ct_lb':
       case 'ct_lb_mark':
@@ -619,28 +621,21 @@ export class Tracer {
     }
   }
 
-  private nextCt(_pkt: PacketState): number {
+  private nextCt(): number {
     const s = this.ctIndex < this.ctStates.length ? this.ctStates[this.ctIndex]! : CS_EST_TRK;
     this.ctIndex++;
     return s;
   }
 
-  /** Continues the pipeline at the next table with a copy, under a transformation node. */
-  private recirculate(copy: PacketState, title: string, ctx: Ctx, setState: boolean, state?: number): void {
-    if (setState) {
-      const s = state ?? this.ctStateFromTitle(title);
-      copy.setField('ct_state', BigInt(s));
-    }
+  /** Continues the pipeline at the next table with a copy (in conntrack state `state`), under a transformation node. */
+  private recirculate(copy: PacketState, title: string, ctx: Ctx, state: number | undefined): void {
+    if (state !== undefined) copy.setField('ct_state', BigInt(state));
     this.fate.ct.push(title);
     const node: TraceNode & { children: TraceNode[] } = { kind: 'transform', title, children: [] };
     ctx.node.children.push(node);
     this.runTable(ctx.dp, ctx.pipeline, ctx.table + 1, copy, node, ctx.depth);
   }
 
-  private ctStateFromTitle(title: string): number {
-    const m = /ct_state=([a-z|]+)/.exec(title);
-    return m ? parseCtState(m[1]!) : CS_EST_TRK;
-  }
 
   private ctNat(name: string, args: readonly Arg[] | undefined, pkt: PacketState, ctx: Ctx): void {
     const isDst = name.startsWith('ct_dnat');
@@ -652,8 +647,8 @@ export class Tracer {
         this.fate.drops.push({ datapath: ctx.dp.name, stage: ctx.stage, how: 'trace ends' });
         return;
       }
-      const state = this.nextCt(pkt);
-      this.recirculate(pkt.copy(), `${name} /* assuming no un-${isDst ? 'dnat' : 'snat'} entry, so no change */`, ctx, true, state);
+      const state = this.nextCt();
+      this.recirculate(pkt.copy(), `${name} /* assuming no un-${isDst ? 'dnat' : 'snat'} entry, so no change */`, ctx, state);
       return;
     }
     const ip = ipArg.c;
@@ -667,9 +662,9 @@ export class Tracer {
       const lo = portArg.kind === 'range' ? portArg.lo.value : portArg.c.kind === 'int' ? portArg.c.value : undefined;
       if (lo !== undefined) copy.setField(`${l4}.${isDst ? 'dst' : 'src'}`, lo);
     }
-    const state = this.nextCt(pkt) | (isDst ? 0x80 : 0x40);
+    const state = this.nextCt() | (isDst ? 0x80 : 0x40);
     const title = `${name}(${field}=${printConstant(ip)})`;
-    this.recirculate(copy, title, ctx, true, state);
+    this.recirculate(copy, title, ctx, state);
   }
 
   private ctLb(name: string, backends: readonly Backend[], pkt: PacketState, ctx: Ctx): void {
@@ -687,8 +682,8 @@ export class Tracer {
       const l4 = l4Name(copy);
       if (chosen.port !== undefined && l4) copy.setField(`${l4}.dst`, BigInt(chosen.port));
     }
-    const state = this.nextCt(pkt) | (chosen && backends.length ? 0x80 : 0);
-    this.recirculate(copy, name, ctx, true, state);
+    const state = this.nextCt() | (chosen && backends.length ? 0x80 : 0);
+    this.recirculate(copy, name, ctx, state);
   }
 
   // ---- blocks: new packets and copies ----

@@ -206,7 +206,7 @@ export function formatIp6(a: Ip6Input): string {
   return `${hex(g.slice(0, bestStart))}::${hex(g.slice(bestStart + bestLen))}`;
 }
 
-/** The solicited-node multicast address ff02::1:ffXX:XXXX of `target` (RFC 4291 section 2.7.1). */
+/** The solicited-node multicast address of `target`: ff02::1:ff00:0/104 with its low 24 bits (RFC 4291 section 2.7.1). */
 export function solicitedNodeAddress(target: Ip6Input): bigint {
   return (0xff02n << 112n) | (0x1ffn << 24n) | (toIp6(target) & 0xffffffn);
 }
