@@ -435,6 +435,9 @@ function parseActionList(text: string, opts: ActionSyntaxOptions, inCt = false):
     const a = parseOne(kv, opts);
     const target = a.type === 'set_field' ? a.field : a.type === 'move' ? a.dst.field : undefined;
     if (!inCt && (target === 'ct_mark' || target === 'ct_label')) err('cannot set CT fields outside of ct action');
+    // A write under an all-zero mask changes nothing; OpenFlow 1.0's `load:` form cannot even
+    // express it, so it is dropped here and every version prints and reparses the same list.
+    if (a.type === 'set_field' && a.mask === 0n) continue;
     out.push(a);
   }
   return out;
