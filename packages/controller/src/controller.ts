@@ -17,6 +17,7 @@ import type { Action } from '@ovnts/switch/dist/src/flow/actions.js';
 import type { FlowKey } from '@ovnts/switch';
 import type { Continuation, PacketIn } from '@ovnts/switch/dist/src/datapath/types.js';
 import { computeDesired, type SouthboundState } from './desired.js';
+import { gatewayPlacement } from './gateway.js';
 import { diffTables, flowId, type InstalledFlow } from './flow-state.js';
 import { Pinctrl } from './pinctrl.js';
 
@@ -72,6 +73,8 @@ const SB_TABLES = {
   MAC_Binding: true,
   Address_Set: true,
   Port_Group: true,
+  HA_Chassis_Group: true,
+  HA_Chassis: true,
 } as const;
 
 const VS_TABLES = { Open_vSwitch: true, Bridge: true, Port: true, Interface: true } as const;
@@ -252,8 +255,6 @@ export class Controller {
       if (ofport > 0 && chassisId) tunnels.set(chassisId, ofport);
     }
     await this.ensureTunnels(cfg, bridge?._uuid);
-    await this.bind(cfg, vifs);
-
     const sb: SouthboundState = {
       datapaths: this.sbRows(Sb.tables.Datapath_Binding),
       ports: this.sbRows(Sb.tables.Port_Binding),
@@ -264,7 +265,11 @@ export class Controller {
       addressSets: this.sbRows(Sb.tables.Address_Set),
       portGroups: this.sbRows(Sb.tables.Port_Group),
       chassis: this.sbRows(Sb.tables.Chassis),
+      haGroups: this.sbRows(Sb.tables.HA_Chassis_Group),
+      haChassis: this.sbRows(Sb.tables.HA_Chassis),
     };
+    const gateways = new Set([...gatewayPlacement(sb)].filter(([, c]) => c === cfg.systemId).map(([p]) => p));
+    await this.bind(cfg, vifs, gateways);
     const nbCfg = this.sbRows(Sb.tables.SB_Global)[0]?.nb_cfg ?? 0;
     const result = computeDesired(sb, { chassis: cfg.systemId, vifs, tunnels, zone: (o) => this.zone(o) }, this.groupIds);
     if (result.errors.length !== this.compileErrors) {
@@ -344,19 +349,21 @@ export class Controller {
   }
 
   /**
-   * Claims the Port_Binding of every local VIF (chassis = us, up = true) and releases ports whose
-   * VIF went away. A port another chassis claimed after us (a VM migrated there) is not claimed
-   * back: the newest claim wins, and this chassis stops forwarding for it.
+   * Claims the Port_Binding of every local VIF (chassis = us, up = true) and of the gateway ports
+   * this chassis hosts, and releases ports whose VIF went away (or whose gateway moved). A VIF
+   * another chassis claimed after us (a VM migrated there) is not claimed back: the newest claim
+   * wins, and this chassis stops forwarding for it.
    */
-  private async bind(cfg: LocalConfig, vifs: ReadonlyMap<string, number>): Promise<void> {
+  private async bind(cfg: LocalConfig, vifs: ReadonlyMap<string, number>, gateways: ReadonlySet<string>): Promise<void> {
     const me = this.sbRows(Sb.tables.Chassis).find((c) => c.name === cfg.systemId);
     if (!me) return;
     const tx = this.sbClient!.transaction('OVN_Southbound');
     let changes = 0;
     for (const pb of this.sbRows(Sb.tables.Port_Binding)) {
-      const local = vifs.has(pb.logical_port);
+      const gateway = gateways.has(pb.logical_port);
+      const local = vifs.has(pb.logical_port) || gateway;
       const mine = pb.chassis === me._uuid;
-      if (local && !mine && !this.claimed.has(pb.logical_port)) {
+      if (local && !mine && (!this.claimed.has(pb.logical_port) || gateway)) {
         tx.update('Port_Binding', [['_uuid', '==', ovsUuid(pb._uuid)]], { chassis: ovsUuid(me._uuid), up: true });
         this.claimed.add(pb.logical_port);
         this.log.info(`claiming ${pb.logical_port}`);

@@ -7,6 +7,7 @@ import type { MatchLookup } from '@ovnts/lflow';
 import type { Sb } from '@ovnts/ovsdb';
 import { compileLogicalFlow } from './compile/lflow.js';
 import { DesiredFlows } from './flow-state.js';
+import { gatewayPlacement } from './gateway.js';
 import { physicalFlows, type PhysDatapath, type PhysPort } from './physical.js';
 
 /** The Southbound rows the controller reads (typed rows of packages/ovsdb's Sb models). */
@@ -20,6 +21,8 @@ export interface SouthboundState {
   readonly addressSets: readonly Sb.AddressSet[];
   readonly portGroups: readonly Sb.PortGroup[];
   readonly chassis: readonly Sb.Chassis[];
+  readonly haGroups: readonly Sb.HAChassisGroup[];
+  readonly haChassis: readonly Sb.HAChassis[];
 }
 
 export interface LocalState {
@@ -57,24 +60,30 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
   const pbByUuid = new Map(sb.ports.map((p) => [p._uuid, p]));
   const pbByName = new Map(sb.ports.map((p) => [p.logical_port, p]));
   const physPorts: PhysPort[] = [];
+  // Gateway ports are local on their gateway chassis only; elsewhere they are remote ports there.
+  const placement = gatewayPlacement(sb);
   for (const p of sb.ports) {
     const dp = dpByUuid.get(p.datapath);
     if (!dp) continue;
     keys.set(`${dp.tunnel_key}/${p.logical_port}`, p.tunnel_key);
     const boundTo = p.chassis === undefined ? undefined : chassisName.get(p.chassis);
     const ofport = boundTo === local.chassis ? local.vifs.get(p.logical_port) : undefined;
-    const localish = ofport !== undefined || p.type === 'patch' || p.type === 'l3gateway';
+    const gateway = placement.get(p.logical_port);
+    let type = p.type;
+    if (p.type === 'l3gateway') type = gateway === local.chassis ? 'patch' : 'remote';
+    else if (p.type === 'chassisredirect') type = gateway === local.chassis ? 'chassisredirect' : 'remote';
+    const localish = ofport !== undefined || type === 'patch' || type === 'chassisredirect';
     physPorts.push({
       name: p.logical_port,
       datapathKey: dp.tunnel_key,
       key: p.tunnel_key,
-      // A gateway router's ports behave as patch ports on every chassis here (see docs/controller.md).
-      type: p.type === 'l3gateway' ? 'patch' : p.type,
+      type,
       peer: p.options['peer'],
-      chassis: boundTo,
+      distributedPort: p.options['distributed-port'],
+      chassis: gateway ?? boundTo,
       portSecurity: p.port_security,
       ofport,
-      zone: localish ? local.zone(p.logical_port) : 0,
+      zone: localish ? local.zone(type === 'chassisredirect' ? (p.options['distributed-port'] ?? p.logical_port) : p.logical_port) : 0,
     });
   }
   const mcGroups = sb.multicastGroups.flatMap((g) => {
@@ -108,6 +117,8 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
       lookup: lookupFor(dpKey),
       portKey: (dk: number, name: string) => keys.get(`${dk}/${name}`),
       isChassisResident: (port: string) => {
+        const placed = placement.get(port);
+        if (placed !== undefined) return placed === local.chassis;
         const pb = pbByName.get(port);
         return pb?.chassis !== undefined && chassisName.get(pb.chassis) === local.chassis;
       },

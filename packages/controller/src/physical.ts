@@ -26,9 +26,15 @@ export interface PhysPort {
   readonly name: string;
   readonly datapathKey: number;
   readonly key: number;
+  /**
+   * 'patch' (also a gateway port hosted here), 'chassisredirect' (hosted here), 'remote' (a
+   * gateway port hosted on another chassis), or the Port_Binding type.
+   */
   readonly type: string;
-  /** Peer port name for patch/l3gateway ports. */
+  /** Peer port name for patch ports. */
   readonly peer: string | undefined;
+  /** For a chassisredirect port: the distributed gateway port it redirects to. */
+  readonly distributedPort?: string | undefined;
   /** The chassis the port is bound to (by name), if any. */
   readonly chassis: string | undefined;
   readonly portSecurity: readonly string[];
@@ -101,7 +107,7 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   const flows: DesiredFlow[] = [];
   const dps = new Map(input.datapaths.map((d) => [d.key, d]));
   const byName = new Map(input.ports.map((p) => [p.name, p]));
-  const isLocal = (p: PhysPort): boolean => p.ofport !== undefined || p.type === 'patch' || p.type === 'l3gateway' || p.type === 'localnet' || p.type === 'localport';
+  const isLocal = (p: PhysPort): boolean => p.ofport !== undefined || p.type === 'patch' || p.type === 'localnet' || p.type === 'localport';
 
   // Table 0: VIFs enter their datapath's ingress pipeline with their port key and zone.
   for (const p of input.ports) {
@@ -165,12 +171,28 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   }
   flows.push(flow(OFTABLE.REMOTE_OUTPUT, 0, newMatch(), [{ type: 'resubmit', table: OFTABLE.LOCAL_OUTPUT }]));
 
-  // Table 40: local outports get their zone; multicast groups fan out to local members.
+  // Table 40: local outports get their zones (a router's also its DNAT and SNAT zones, which a
+  // packet that came through a tunnel does not carry); multicast groups fan out to local members.
+  const zones = (p: PhysPort): Action[] => {
+    const dp = dps.get(p.datapathKey);
+    const out = [set(REG.CT_ZONE, p.zone, 0, 32)];
+    if (dp?.isRouter) out.push(set(REG.DNAT_ZONE, dp.dnatZone, 0, 32), set(REG.SNAT_ZONE, dp.snatZone, 0, 32));
+    return out;
+  };
   for (const p of input.ports) {
     if (!isLocal(p)) continue;
     const m = onDatapath(p.datapathKey);
     setExact(m, OUTPORT_LOC, p.key);
-    flows.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [set(REG.CT_ZONE, p.zone, 0, 32), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
+    flows.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [...zones(p), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
+  }
+  // A chassisredirect port hosted here hands the packet to its distributed port's egress.
+  for (const p of input.ports) {
+    if (p.type !== 'chassisredirect' || p.distributedPort === undefined) continue;
+    const dgp = byName.get(p.distributedPort);
+    if (!dgp) continue;
+    const m = onDatapath(p.datapathKey);
+    setExact(m, OUTPORT_LOC, p.key);
+    flows.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [set(REG.OUTPORT, dgp.key, 0, 32), ...zones(dgp), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
   }
   for (const g of input.multicastGroups) {
     const members = g.ports.map((n) => byName.get(n)).filter((p): p is PhysPort => !!p && isLocal(p));
@@ -213,7 +235,7 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
       flows.push(flow(OFTABLE.LOG_TO_PHY, 100, m, [{ type: 'output', port: p.ofport }]));
       continue;
     }
-    if ((p.type === 'patch' || p.type === 'l3gateway') && p.peer !== undefined) {
+    if (p.type === 'patch' && p.peer !== undefined) {
       const peer = byName.get(p.peer);
       const peerDp = peer ? dps.get(peer.datapathKey) : undefined;
       if (!peer || !peerDp) continue;

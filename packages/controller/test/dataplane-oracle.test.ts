@@ -151,11 +151,12 @@ t.test('oracle fates hold on the real data path', { skip: missing ? `real OVN un
       const sc = s;
       await withRealOvn(sc.nbctl, sc.chassis ?? [], async ({ sbctl }) => {
         const base = await southboundState(sbctl);
-        // Every VIF (and localnet port) is bound to this chassis.
-        const here = { ...Sb.tables.Chassis.fromWire({ name: 'here' } as never), _uuid: 'chassis-here' };
+        // Every VIF (and localnet port) is bound to this chassis: the scenario's own chassis when
+        // it registers one (so its gateway routers are hosted here), else a new one.
+        const here = base.chassis[0] ?? { ...Sb.tables.Chassis.fromWire({ name: 'here' } as never), _uuid: 'chassis-here' };
         const vifTypes = new Set(['', 'localnet']);
         const ports = base.ports.map((p) => (vifTypes.has(p.type) ? { ...p, chassis: here._uuid } : p));
-        const sb: SouthboundState = { ...base, ports, chassis: [...base.chassis, here] };
+        const sb: SouthboundState = { ...base, ports, chassis: base.chassis.includes(here) ? base.chassis : [...base.chassis, here] };
         const sw = await Switch.create({ name: 'br-int', expireIntervalMs: 0 });
         try {
           const delivered: { port: string; frame: Uint8Array }[] = [];
@@ -165,11 +166,11 @@ t.test('oracle fates hold on the real data path', { skip: missing ? `real OVN un
             vifs.set(p.logical_port, info.ofport);
           }
           const zones = new Map<string, number>();
-          const result = computeDesired(sb, { chassis: 'here', vifs, tunnels: new Map(), zone: (o) => zones.get(o) ?? (zones.set(o, zones.size + 1), zones.size) });
+          const result = computeDesired(sb, { chassis: here.name, vifs, tunnels: new Map(), zone: (o) => zones.get(o) ?? (zones.set(o, zones.size + 1), zones.size) });
           for (const g of result.flows.groupTable().values()) sw.groupMod({ command: 'add', group: g });
           sw.bundle([...result.flows.entries().values()].map((f) => ({ command: 'add' as const, table: f.table, priority: f.priority, match: f.match, actions: f.actions, cookie: f.cookie })));
           const pinctrl = new Pinctrl({ sw: control(sw), log: logger('pinctrl-test') });
-          pinctrl.update({ sb, chassis: 'here', vifs });
+          pinctrl.update({ sb, chassis: here.name, vifs });
           sw.onPacketIn((p) => pinctrl.handle(p));
           for (const [n, probe] of sc.packets.entries()) {
             delivered.length = 0;

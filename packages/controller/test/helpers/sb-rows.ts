@@ -13,6 +13,8 @@ const TABLES = {
   Address_Set: Sb.tables.Address_Set,
   Port_Group: Sb.tables.Port_Group,
   Chassis: Sb.tables.Chassis,
+  HA_Chassis_Group: Sb.tables.HA_Chassis_Group,
+  HA_Chassis: Sb.tables.HA_Chassis,
 } as const;
 
 export async function southboundState(sbctl: RealOvn['sbctl']): Promise<SouthboundState> {
@@ -28,5 +30,7 @@ export async function southboundState(sbctl: RealOvn['sbctl']): Promise<Southbou
     addressSets: rows('Address_Set'),
     portGroups: rows('Port_Group'),
     chassis: rows('Chassis'),
+    haGroups: rows('HA_Chassis_Group'),
+    haChassis: rows('HA_Chassis'),
   };
 }

@@ -434,7 +434,16 @@ export class Tracer {
         this.fate.drops.push({ datapath: ctx.dp.name, stage: ctx.stage, how: 'inport == outport' });
         return;
       }
-      this.runPipeline(ctx.dp, 'egress', egressCopy(pkt), ctx.node, ctx.depth + 1);
+      const copy = egressCopy(pkt);
+      // A chassisredirect port stands for its distributed port on the gateway chassis, where the
+      // egress pipeline runs with the distributed port as outport.
+      const port = this.portByName.get(outport)!;
+      const distributed = port.type === 'chassisredirect' ? port.options.get('distributed-port') : undefined;
+      if (distributed !== undefined) {
+        ctx.node.children.push({ kind: 'note', text: `/* Replacing type "chassisredirect" outport "${outport}" with distributed port "${distributed}". */` });
+        copy.setStr('outport', distributed);
+      }
+      this.runPipeline(ctx.dp, 'egress', copy, ctx.node, ctx.depth + 1);
       return;
     }
     this.deliver(outport, pkt, ctx);
@@ -465,16 +474,6 @@ export class Tracer {
       next.setStr('outport', '');
       this.runPipeline(dp, 'ingress', next, ctx.node, ctx.depth + 1);
       return;
-    }
-    if (port.type === 'chassisredirect') {
-      const distributed = port.options.get('distributed-port');
-      if (distributed !== undefined) {
-        ctx.node.children.push({ kind: 'note', text: `/* Replacing type "chassisredirect" outport "${outport}" with distributed port "${distributed}". */` });
-        const next = pkt.copy();
-        next.setStr('outport', distributed);
-        this.runTable(ctx.dp, 'egress', 0, next, ctx.parent, ctx.depth + 1);
-        return;
-      }
     }
     ctx.node.children.push({ kind: 'output', port: outport });
     const out: FateOutput = {
