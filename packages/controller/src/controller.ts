@@ -18,6 +18,8 @@ import type { FlowKey } from '@ovnts/switch';
 import type { Continuation, PacketIn } from '@ovnts/switch/dist/src/datapath/types.js';
 import { computeDesired, type SouthboundState } from './desired.js';
 import { gatewayPlacement } from './gateway.js';
+import { LflowCache } from './lflow-cache.js';
+import type { PhysicalMemo } from './physical.js';
 import { diffTables, flowId, type InstalledFlow } from './flow-state.js';
 import { Pinctrl } from './pinctrl.js';
 
@@ -90,6 +92,8 @@ export class Controller {
   private installedGroups = new Map<number, Group>();
   private groupIds: ReadonlyMap<string, number> = new Map();
   private readonly zones = new Map<string, number>();
+  private readonly cache = new LflowCache();
+  private readonly physicalMemo: PhysicalMemo = new Map();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -255,23 +259,29 @@ export class Controller {
       if (ofport > 0 && chassisId) tunnels.set(chassisId, ofport);
     }
     await this.ensureTunnels(cfg, bridge?._uuid);
+    // Claims first, and without waiting for them: a new VIF's claim should not wait for (nor
+    // delay) the flow computation; the Southbound's answer comes back as another round.
+    const bindings = this.sbRows(Sb.tables.Port_Binding);
+    const chassis = this.sbRows(Sb.tables.Chassis);
+    const haGroups = this.sbRows(Sb.tables.HA_Chassis_Group);
+    const haChassis = this.sbRows(Sb.tables.HA_Chassis);
+    const gateways = new Set([...gatewayPlacement({ ports: bindings, chassis, haGroups, haChassis })].filter(([, c]) => c === cfg.systemId).map(([p]) => p));
+    const binding = this.bind(cfg, vifs, gateways, bindings, chassis).catch((e: unknown) => this.log.warn(`binding failed: ${e instanceof Error ? e.message : String(e)}`));
     const sb: SouthboundState = {
       datapaths: this.sbRows(Sb.tables.Datapath_Binding),
-      ports: this.sbRows(Sb.tables.Port_Binding),
+      ports: bindings,
       flows: this.sbRows(Sb.tables.Logical_Flow),
       dpGroups: this.sbRows(Sb.tables.Logical_DP_Group),
       multicastGroups: this.sbRows(Sb.tables.Multicast_Group),
       macBindings: this.sbRows(Sb.tables.MAC_Binding),
       addressSets: this.sbRows(Sb.tables.Address_Set),
       portGroups: this.sbRows(Sb.tables.Port_Group),
-      chassis: this.sbRows(Sb.tables.Chassis),
-      haGroups: this.sbRows(Sb.tables.HA_Chassis_Group),
-      haChassis: this.sbRows(Sb.tables.HA_Chassis),
+      chassis,
+      haGroups,
+      haChassis,
     };
-    const gateways = new Set([...gatewayPlacement(sb)].filter(([, c]) => c === cfg.systemId).map(([p]) => p));
-    await this.bind(cfg, vifs, gateways);
     const nbCfg = this.sbRows(Sb.tables.SB_Global)[0]?.nb_cfg ?? 0;
-    const result = computeDesired(sb, { chassis: cfg.systemId, vifs, tunnels, zone: (o) => this.zone(o) }, this.groupIds);
+    const result = computeDesired(sb, { chassis: cfg.systemId, vifs, tunnels, zone: (o) => this.zone(o), cache: this.cache, physicalMemo: this.physicalMemo }, this.groupIds);
     if (result.errors.length !== this.compileErrors) {
       for (const e of result.errors.slice(0, 5)) this.log.warn(`logical flow ${e.uuid}: ${e.error}`);
     }
@@ -288,6 +298,7 @@ export class Controller {
     this.installed = new Map(desired);
     this.installedGroups = new Map(desiredGroups);
     this.groupIds = result.flows.groupIdMap();
+    await binding;
     await this.ackNbCfg(cfg, nbCfg);
   }
 
@@ -354,12 +365,12 @@ export class Controller {
    * another chassis claimed after us (a VM migrated there) is not claimed back: the newest claim
    * wins, and this chassis stops forwarding for it.
    */
-  private async bind(cfg: LocalConfig, vifs: ReadonlyMap<string, number>, gateways: ReadonlySet<string>): Promise<void> {
-    const me = this.sbRows(Sb.tables.Chassis).find((c) => c.name === cfg.systemId);
+  private async bind(cfg: LocalConfig, vifs: ReadonlyMap<string, number>, gateways: ReadonlySet<string>, ports: readonly Sb.PortBinding[], chassis: readonly Sb.Chassis[]): Promise<void> {
+    const me = chassis.find((c) => c.name === cfg.systemId);
     if (!me) return;
     const tx = this.sbClient!.transaction('OVN_Southbound');
     let changes = 0;
-    for (const pb of this.sbRows(Sb.tables.Port_Binding)) {
+    for (const pb of ports) {
       const gateway = gateways.has(pb.logical_port);
       const local = vifs.has(pb.logical_port) || gateway;
       const mine = pb.chassis === me._uuid;

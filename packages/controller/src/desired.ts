@@ -8,7 +8,8 @@ import type { Sb } from '@ovnts/ovsdb';
 import { compileLogicalFlow } from './compile/lflow.js';
 import { DesiredFlows } from './flow-state.js';
 import { gatewayPlacement } from './gateway.js';
-import { physicalFlows, type PhysDatapath, type PhysPort } from './physical.js';
+import type { LflowCache } from './lflow-cache.js';
+import { physicalFlows, type PhysDatapath, type PhysicalMemo, type PhysPort } from './physical.js';
 
 /** The Southbound rows the controller reads (typed rows of packages/ovsdb's Sb models). */
 export interface SouthboundState {
@@ -34,6 +35,10 @@ export interface LocalState {
   readonly tunnels: ReadonlyMap<string, number>;
   /** Conntrack zone allocator (stable across recomputes). */
   zone(owner: string): number;
+  /** Compiled logical flows kept from earlier rounds (without it, every flow is compiled). */
+  readonly cache?: LflowCache;
+  /** Each port's physical flows from earlier rounds. */
+  readonly physicalMemo?: PhysicalMemo;
 }
 
 export interface ComputeResult {
@@ -100,7 +105,7 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
     multicastGroups: mcGroups,
     macBindings: sb.macBindings.map((b) => ({ port: b.logical_port, ip: b.ip, mac: b.mac })),
     tunnels: local.tunnels,
-  })) out.add(f);
+  }, local.physicalMemo)) out.add(f);
 
   // Logical flows, per datapath.
   const groups = new Map(sb.dpGroups.map((g) => [g._uuid, g.datapaths]));
@@ -111,10 +116,14 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
     portGroup: (n) => portGroups.get(`${dpKey}_${n}`) ?? portGroups.get(n),
   });
   const envs = new Map<number, ReturnType<typeof makeEnv>>();
+  const cache = local.cache;
+  cache?.begin();
   const errors: { uuid: string; error: string }[] = [];
   let logicalFlows = 0;
   const makeEnv = (dpKey: number) => ({
       lookup: lookupFor(dpKey),
+      addressSet: (n: string) => addressSets.get(n),
+      portGroup: (n: string) => portGroups.get(`${dpKey}_${n}`) ?? portGroups.get(n),
       portKey: (dk: number, name: string) => keys.get(`${dk}/${name}`),
       isChassisResident: (port: string) => {
         const placed = placement.get(port);
@@ -136,14 +145,13 @@ export function computeDesired(sb: SouthboundState, local: LocalState, previousG
       const dp = dpByUuid.get(u);
       if (!dp) continue;
       logicalFlows++;
-      const r = compileLogicalFlow(
-        { uuid: f._uuid, pipeline: f.pipeline, table: f.table_id, priority: f.priority, match: f.match, actions: f.actions },
-        { key: dp.tunnel_key, isRouter: isRouter(dp) },
-        env(dp.tunnel_key),
-      );
+      const input = { uuid: f._uuid, pipeline: f.pipeline, table: f.table_id, priority: f.priority, match: f.match, actions: f.actions };
+      const dpInput = { key: dp.tunnel_key, isRouter: isRouter(dp) };
+      const r = cache ? cache.compile(input, dpInput, env(dp.tunnel_key)) : compileLogicalFlow(input, dpInput, env(dp.tunnel_key));
       if (r.error !== undefined) errors.push({ uuid: f._uuid, error: r.error });
       for (const x of r.flows) out.add(x);
     }
   }
+  cache?.end();
   return { flows: out, errors, logicalFlows };
 }

@@ -19,6 +19,15 @@ export function flowId(table: number, priority: number, match: Match): string {
   return `${table}/${priority}/${match.value.join(',')}/${match.mask.join(',')}`;
 }
 
+/** Ids of flow objects already seen: flows from the compile cache come back as the same objects. */
+const ids = new WeakMap<DesiredFlow, string>();
+
+function idOf(f: DesiredFlow): string {
+  let id = ids.get(f);
+  if (id === undefined) ids.set(f, (id = flowId(f.table, f.priority, f.match)));
+  return id;
+}
+
 export interface InstalledFlow {
   readonly table: number;
   readonly priority: number;
@@ -55,7 +64,7 @@ export class DesiredFlows {
   }
 
   add(f: DesiredFlow): void {
-    const id = flowId(f.table, f.priority, f.match);
+    const id = idOf(f);
     const old = this.flows.get(id);
     if (!old) {
       this.flows.set(id, f);
@@ -113,7 +122,7 @@ export function diffTables(
   const flowMods: FlowMod[] = [];
   for (const [id, f] of desired) {
     const old = installed.get(id);
-    if (old && old.cookie === f.cookie && actionsEqual(old.actions, f.actions)) continue;
+    if (old === f || (old && old.cookie === f.cookie && actionsEqual(old.actions, f.actions))) continue;
     flowMods.push({ command: 'add', table: f.table, priority: f.priority, match: f.match, actions: f.actions, cookie: f.cookie });
   }
   for (const [id, f] of installed) {

@@ -103,24 +103,15 @@ function parseInt(text: string): { value: bigint; mask: bigint | undefined; form
 /** The logical registers reg0..reg9 set to zero, as OVN does where a new pipeline starts. */
 const CLEAR_LOGICAL_REGS: Action[] = Array.from({ length: 10 }, (_, i) => set(`reg${i}`, 0, 0, 32));
 
-export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
+/** Each port's physical flows from the last round, with the inputs they were made from. */
+export type PhysicalMemo = Map<string, { readonly sig: string; readonly flows: readonly DesiredFlow[] }>;
+
+export function physicalFlows(input: PhysicalInput, memo?: PhysicalMemo): DesiredFlow[] {
   const flows: DesiredFlow[] = [];
   const dps = new Map(input.datapaths.map((d) => [d.key, d]));
   const byName = new Map(input.ports.map((p) => [p.name, p]));
   const isLocal = (p: PhysPort): boolean => p.ofport !== undefined || p.type === 'patch' || p.type === 'localnet' || p.type === 'localport';
 
-  // Table 0: VIFs enter their datapath's ingress pipeline with their port key and zone.
-  for (const p of input.ports) {
-    if (p.ofport === undefined) continue;
-    const m = newMatch();
-    setExact(m, field('in_port'), p.ofport);
-    flows.push(flow(OFTABLE.PHY_TO_LOG, 100, m, [
-      set('metadata', p.datapathKey, 0, 64),
-      set(REG.INPORT, p.key, 0, 32),
-      set(REG.CT_ZONE, p.zone, 0, 32),
-      { type: 'resubmit', table: OFTABLE.LOG_INGRESS_PIPELINE },
-    ]));
-  }
   // Tunnels: the VNI is the datapath, the option carries ingress (bits 16..30) and egress (0..15) keys.
   for (const ofport of new Set(input.tunnels.values())) {
     const m = newMatch();
@@ -137,21 +128,13 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   flows.push(flow(OFTABLE.OUTPUT_LARGE_PKT_DETECT, 0, newMatch(), [{ type: 'resubmit', table: OFTABLE.OUTPUT_LARGE_PKT_PROCESS }]));
   flows.push(flow(OFTABLE.OUTPUT_LARGE_PKT_PROCESS, 0, newMatch(), [{ type: 'resubmit', table: OFTABLE.REMOTE_OUTPUT }]));
 
-  // Table 39: outports on other chassis leave through that chassis' tunnel.
+  // Table 39: outports on other chassis leave through that chassis' tunnel (per port below).
   const toTunnel = (dp: number, ofport: number): Action[] => [
     set('tun_id', dp, 0, 64),
     { type: 'move', src: sf(REG.INPORT, 0, 15), dst: sf('tun_metadata0', 16, 15) },
     { type: 'move', src: sf(REG.OUTPORT, 0, 16), dst: sf('tun_metadata0', 0, 16) },
     { type: 'output', port: ofport },
   ];
-  for (const p of input.ports) {
-    if (isLocal(p) || p.chassis === undefined || p.chassis === input.chassis) continue;
-    const tunnel = input.tunnels.get(p.chassis);
-    if (tunnel === undefined) continue;
-    const m = onDatapath(p.datapathKey);
-    setExact(m, OUTPORT_LOC, p.key);
-    flows.push(flow(OFTABLE.REMOTE_OUTPUT, 100, m, toTunnel(p.datapathKey, tunnel)));
-  }
   for (const g of input.multicastGroups) {
     const remote = new Set<number>();
     for (const name of g.ports) {
@@ -172,28 +155,14 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   flows.push(flow(OFTABLE.REMOTE_OUTPUT, 0, newMatch(), [{ type: 'resubmit', table: OFTABLE.LOCAL_OUTPUT }]));
 
   // Table 40: local outports get their zones (a router's also its DNAT and SNAT zones, which a
-  // packet that came through a tunnel does not carry); multicast groups fan out to local members.
+  // packet that came through a tunnel does not carry; per port below); multicast groups fan
+  // out to local members.
   const zones = (p: PhysPort): Action[] => {
     const dp = dps.get(p.datapathKey);
     const out = [set(REG.CT_ZONE, p.zone, 0, 32)];
     if (dp?.isRouter) out.push(set(REG.DNAT_ZONE, dp.dnatZone, 0, 32), set(REG.SNAT_ZONE, dp.snatZone, 0, 32));
     return out;
   };
-  for (const p of input.ports) {
-    if (!isLocal(p)) continue;
-    const m = onDatapath(p.datapathKey);
-    setExact(m, OUTPORT_LOC, p.key);
-    flows.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [...zones(p), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
-  }
-  // A chassisredirect port hosted here hands the packet to its distributed port's egress.
-  for (const p of input.ports) {
-    if (p.type !== 'chassisredirect' || p.distributedPort === undefined) continue;
-    const dgp = byName.get(p.distributedPort);
-    if (!dgp) continue;
-    const m = onDatapath(p.datapathKey);
-    setExact(m, OUTPORT_LOC, p.key);
-    flows.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [set(REG.OUTPORT, dgp.key, 0, 32), ...zones(dgp), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
-  }
   for (const g of input.multicastGroups) {
     const members = g.ports.map((n) => byName.get(n)).filter((p): p is PhysPort => !!p && isLocal(p));
     if (members.length === 0) continue;
@@ -205,15 +174,7 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
     }))));
   }
 
-  // Table 41: no hairpin unless flags.loopback; the egress pipeline starts with clear registers.
-  for (const p of input.ports) {
-    if (!isLocal(p)) continue;
-    const m = onDatapath(p.datapathKey);
-    setExact(m, INPORT_LOC, p.key);
-    setExact(m, OUTPORT_LOC, p.key);
-    setMasked(m, FLAGS_LOC, 0, 1n << BigInt(FLAG_BIT.LOOPBACK));
-    flows.push(flow(OFTABLE.CHECK_LOOPBACK, 100, m, []));
-  }
+  // Table 41, otherwise: the egress pipeline starts with clear registers.
   flows.push(flow(OFTABLE.CHECK_LOOPBACK, 0, newMatch(), [...CLEAR_LOGICAL_REGS, { type: 'resubmit', table: OFTABLE.LOG_EGRESS_PIPELINE }]));
 
   // Table 64: OpenFlow will not output to the packet's own in_port; with flags.loopback hide it.
@@ -227,36 +188,98 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
   ]));
   flows.push(flow(OFTABLE.SAVE_INPORT, 0, newMatch(), [{ type: 'resubmit', table: OFTABLE.LOG_TO_PHY }]));
 
-  // Table 65: to the VIF, or through a patch port into the peer datapath's ingress pipeline.
-  for (const p of input.ports) {
+  // Every port's own flows (tables 0, 39, 40, 41, 65, 73, 75), reused from the memo while the
+  // port and what its flows read (its datapath, peer, tunnel) are unchanged.
+  const portFlows = (p: PhysPort): DesiredFlow[] => {
+    const out: DesiredFlow[] = [];
+    // Table 0: a VIF enters its datapath's ingress pipeline with its port key and zone.
+    if (p.ofport !== undefined) {
+      const m = newMatch();
+      setExact(m, field('in_port'), p.ofport);
+      out.push(flow(OFTABLE.PHY_TO_LOG, 100, m, [
+        set('metadata', p.datapathKey, 0, 64),
+        set(REG.INPORT, p.key, 0, 32),
+        set(REG.CT_ZONE, p.zone, 0, 32),
+        { type: 'resubmit', table: OFTABLE.LOG_INGRESS_PIPELINE },
+      ]));
+    }
+    // Table 39: an outport on another chassis leaves through that chassis' tunnel.
+    if (!isLocal(p) && p.chassis !== undefined && p.chassis !== input.chassis) {
+      const tunnel = input.tunnels.get(p.chassis);
+      if (tunnel !== undefined) {
+        const m = onDatapath(p.datapathKey);
+        setExact(m, OUTPORT_LOC, p.key);
+        out.push(flow(OFTABLE.REMOTE_OUTPUT, 100, m, toTunnel(p.datapathKey, tunnel)));
+      }
+    }
+    if (isLocal(p)) {
+      // Table 40: a local outport gets its zones.
+      const m = onDatapath(p.datapathKey);
+      setExact(m, OUTPORT_LOC, p.key);
+      out.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [...zones(p), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
+      // Table 41: no hairpin unless flags.loopback.
+      const l = onDatapath(p.datapathKey);
+      setExact(l, INPORT_LOC, p.key);
+      setExact(l, OUTPORT_LOC, p.key);
+      setMasked(l, FLAGS_LOC, 0, 1n << BigInt(FLAG_BIT.LOOPBACK));
+      out.push(flow(OFTABLE.CHECK_LOOPBACK, 100, l, []));
+    }
+    // A chassisredirect port hosted here hands the packet to its distributed port's egress.
+    const dgp = p.type === 'chassisredirect' && p.distributedPort !== undefined ? byName.get(p.distributedPort) : undefined;
+    if (dgp) {
+      const m = onDatapath(p.datapathKey);
+      setExact(m, OUTPORT_LOC, p.key);
+      out.push(flow(OFTABLE.LOCAL_OUTPUT, 100, m, [set(REG.OUTPORT, dgp.key, 0, 32), ...zones(dgp), { type: 'resubmit', table: OFTABLE.CHECK_LOOPBACK }]));
+    }
+    // Table 65: to the VIF, or through a patch port into the peer datapath's ingress pipeline.
     const m = onDatapath(p.datapathKey);
     setExact(m, OUTPORT_LOC, p.key);
-    if (p.ofport !== undefined) {
-      flows.push(flow(OFTABLE.LOG_TO_PHY, 100, m, [{ type: 'output', port: p.ofport }]));
-      continue;
-    }
-    if (p.type === 'patch' && p.peer !== undefined) {
+    if (p.ofport !== undefined) out.push(flow(OFTABLE.LOG_TO_PHY, 100, m, [{ type: 'output', port: p.ofport }]));
+    else if (p.type === 'patch' && p.peer !== undefined) {
       const peer = byName.get(p.peer);
       const peerDp = peer ? dps.get(peer.datapathKey) : undefined;
-      if (!peer || !peerDp) continue;
-      flows.push(flow(OFTABLE.LOG_TO_PHY, 100, m, [{
-        type: 'clone',
-        actions: [
-          { type: 'ct_clear' },
-          ...CLEAR_LOGICAL_REGS,
-          set(REG.FLAGS, 0, 0, 32),
-          set('metadata', peer.datapathKey, 0, 64),
-          set(REG.INPORT, peer.key, 0, 32),
-          set(REG.OUTPORT, 0, 0, 32),
-          set(REG.CT_ZONE, peer.zone, 0, 32),
-          set(REG.DNAT_ZONE, peerDp.dnatZone, 0, 32),
-          set(REG.SNAT_ZONE, peerDp.snatZone, 0, 32),
-          set('in_port', 0, 0, 16),
-          { type: 'resubmit', table: OFTABLE.LOG_INGRESS_PIPELINE },
-        ],
-      }]));
+      if (peer && peerDp) {
+        out.push(flow(OFTABLE.LOG_TO_PHY, 100, m, [{
+          type: 'clone',
+          actions: [
+            { type: 'ct_clear' },
+            ...CLEAR_LOGICAL_REGS,
+            set(REG.FLAGS, 0, 0, 32),
+            set('metadata', peer.datapathKey, 0, 64),
+            set(REG.INPORT, peer.key, 0, 32),
+            set(REG.OUTPORT, 0, 0, 32),
+            set(REG.CT_ZONE, peer.zone, 0, 32),
+            set(REG.DNAT_ZONE, peerDp.dnatZone, 0, 32),
+            set(REG.SNAT_ZONE, peerDp.snatZone, 0, 32),
+            set('in_port', 0, 0, 16),
+            { type: 'resubmit', table: OFTABLE.LOG_INGRESS_PIPELINE },
+          ],
+        }]));
+      }
     }
+    // Tables 73 and 75: port security of a local VIF; a violation sets the check bit.
+    if (p.ofport !== undefined && p.portSecurity.length > 0) out.push(...portSecurityFlows(p, 'in'), ...portSecurityFlows(p, 'out'));
+    return out;
+  };
+  const seen = new Set<string>();
+  for (const p of input.ports) {
+    const peer = p.type === 'patch' && p.peer !== undefined ? byName.get(p.peer) : undefined;
+    const dgp = p.type === 'chassisredirect' && p.distributedPort !== undefined ? byName.get(p.distributedPort) : undefined;
+    const sig = JSON.stringify([
+      p, dps.get(p.datapathKey), input.chassis, p.chassis !== undefined ? input.tunnels.get(p.chassis) : undefined,
+      peer, peer ? dps.get(peer.datapathKey) : undefined, dgp, dgp ? dps.get(dgp.datapathKey) : undefined,
+    ]);
+    seen.add(p.name);
+    const hit = memo?.get(p.name);
+    if (hit && hit.sig === sig) {
+      flows.push(...hit.flows);
+      continue;
+    }
+    const made = portFlows(p);
+    memo?.set(p.name, { sig, flows: made });
+    flows.push(...made);
   }
+  if (memo) for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
 
   // Table 66: get_arp/get_nd; table 67: lookup_arp/lookup_nd.
   for (const b of input.macBindings) {
@@ -277,11 +300,6 @@ export function physicalFlows(input: PhysicalInput): DesiredFlow[] {
     flows.push(flow(OFTABLE.MAC_LOOKUP, 100, look, [set(REG.FLAGS, 1, FLAG_BIT.LOOKUP_RESULT, 1)]));
   }
 
-  // Tables 73 and 75: port security of local VIFs; a violation sets the check bit.
-  for (const p of input.ports) {
-    if (p.ofport === undefined || p.portSecurity.length === 0) continue;
-    flows.push(...portSecurityFlows(p, 'in'), ...portSecurityFlows(p, 'out'));
-  }
   return flows;
 }
 

@@ -3,8 +3,9 @@
  *   lab up [--hosts N] [--topology FILE]   start databases, northd, and per host a local DB,
  *                                          switch and controller; apply a topology
  *   lab status | lab down
- *   lab vm add NAME --host H --mac M [--ip IP/PLEN] [--gw GW] [--port LSP] [--switch LS]
+ *   lab vm add NAME --host H [--mac M] [--ip IP/PLEN] [--gw GW] [--port LSP] [--switch LS] [--netns [--mtu N]]
  *   lab vm del NAME
+ *   lab exec VM -- CMD ARGS…               run CMD in a netns VM's namespace; exits with its status
  *   lab ping A B [--count N]               A, B: VM names or addresses
  *   lab check FILE                         ping every check of a topology, compare with policy
  *   lab demo                               up + demo topology + checks (what `npm start` runs)
@@ -24,6 +25,7 @@ import {
   runVmDaemon,
   vmAdd,
   vmDel,
+  vmExec,
   vmMigrate,
   vmPing,
 } from '@ovnts/lab';
@@ -45,7 +47,7 @@ async function up(hosts: number, topology: string | undefined, verbose: boolean)
 }
 
 export async function runLab(argv: readonly string[]): Promise<number> {
-  const program = new Command('lab').description('a multi-host virtual datacenter on this machine').exitOverride();
+  const program = new Command('lab').description('a multi-host virtual datacenter on this machine').exitOverride().enablePositionalOptions();
   let code = 0;
   program
     .command('up')
@@ -60,17 +62,25 @@ export async function runLab(argv: readonly string[]): Promise<number> {
   program.command('status').action(() => {
     process.stdout.write(labStatus());
   });
-  const vm = program.command('vm').description('simulated VMs');
+  const vm = program.command('vm').description('VMs: simulated, or real network namespaces (--netns)');
   vm.command('add <name>')
     .requiredOption('--host <host>')
-    .requiredOption('--mac <mac>')
+    .option('--mac <mac>', "the VM's MAC (default: the logical port's)")
     .option('--ip <ip/plen>')
     .option('--gw <ip>')
     .option('--port <lsp>', 'logical switch port (default: the VM name)')
     .option('--switch <ls>', 'create the logical port on this logical switch')
-    .action(async (name: string, o: { host: string; mac: string; ip?: string; gw?: string; port?: string; switch?: string }) => {
-      await vmAdd({ name, host: o.host, mac: o.mac, ...(o.ip ? { ip: o.ip } : {}), ...(o.gw ? { gw: o.gw } : {}), ...(o.port ? { port: o.port } : {}), ...(o.switch ? { lswitch: o.switch } : {}) });
-      say(`vm ${name} on ${o.host}`);
+    .option('--netns', 'a real network namespace joined by a TAP device (root; run programs in it with `lab exec`)')
+    .option('--mtu <n>', "a netns VM's eth0 MTU (default 1400)")
+    .action(async (name: string, o: { host: string; mac?: string; ip?: string; gw?: string; port?: string; switch?: string; netns?: boolean; mtu?: string }) => {
+      if (o.mtu !== undefined && !o.netns) throw new Error('--mtu is for netns VMs (--netns)');
+      const mtu = o.mtu !== undefined ? Number(o.mtu) : undefined;
+      if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 576 && mtu <= 9000)) throw new Error(`--mtu ${o.mtu}: expected 576..9000`);
+      const rec = await vmAdd({
+        name, host: o.host, ...(o.mac ? { mac: o.mac } : {}), ...(o.ip ? { ip: o.ip } : {}), ...(o.gw ? { gw: o.gw } : {}), ...(o.port ? { port: o.port } : {}),
+        ...(o.switch ? { lswitch: o.switch } : {}), ...(o.netns ? { netns: true } : {}), ...(mtu !== undefined ? { mtu } : {}),
+      });
+      say(`vm ${name} on ${o.host}${rec.netns ? ` (netns ${rec.netns}, eth0 ${rec.mac}${rec.ip ? ` ${rec.ip}` : ', unconfigured'}, mtu ${rec.mtu})` : ''}`);
     });
   vm.command('del <name>').action(async (name: string) => vmDel(name));
   program
@@ -86,6 +96,14 @@ export async function runLab(argv: readonly string[]): Promise<number> {
     .option('--dhcp')
     .action(async (o: { name: string; mac: string; local: string; remote: string; control: string; ip?: string; gw?: string; dhcp?: boolean }) => {
       code = await runVmDaemon({ name: o.name, mac: o.mac, local: o.local, remote: o.remote, control: o.control, ...(o.ip ? { ip4: o.ip } : {}), ...(o.gw ? { gateway4: o.gw } : {}), ...(o.dhcp ? { dhcp: true } : {}) });
+    });
+  program
+    .command('exec <vm> [command...]')
+    .description("run a command in a netns VM's network namespace (ovnts lab exec VM -- CMD ARGS…); exits with its status")
+    .passThroughOptions()
+    .action(async (name: string, command: string[]) => {
+      // passThroughOptions keeps a `--` that follows the VM's name: it only separates.
+      code = await vmExec(name, command[0] === '--' ? command.slice(1) : command);
     });
   program
     .command('ping <from> <to>')
@@ -129,7 +147,7 @@ export async function runLab(argv: readonly string[]): Promise<number> {
       const state = loadState()!;
       const t = loadTopology(DEMO);
       // The BRIEF's lab figure: from start to the first successful ping between two hosts.
-      const first = t.checks?.find((c) => c.expect === 'reach' && state.vms.find((v) => v.name === c.from)?.host !== state.vms.find((v) => v.name === c.to)?.host);
+      const first = t.checks?.find((c) => c.expect === 'reach' && c.tcp === undefined && state.vms.find((v) => v.name === c.from)?.host !== state.vms.find((v) => v.name === c.to)?.host);
       if (first) {
         const r = await vmPing(first.from, first.to, { count: 1 }).catch(() => undefined);
         if (r?.received) say(`first cross-host ping (${first.from} -> ${first.to}) ${((Date.now() - started) / 1000).toFixed(1)} s after start`);

@@ -5,7 +5,10 @@
  *   dgram   options:local=IP:PORT [options:remote=IP:PORT]  (a VIF over a UDP datagram socket)
  *   geneve  options:remote_ip=IP [options:dst_port=N]       (a tunnel port; ovn-controller makes these)
  *   patch   options:peer=NAME
- *   internal / ""                                           (the bridge's own port: nothing to do)
+ *   internal / "" / system                                  (a port whose frames nobody reads here:
+ *                                                            counted and dropped, as a host netdev
+ *                                                            with no listener; the bridge's own
+ *                                                            port is not made)
  */
 import { Idl, OvsdbClient, Vswitch, ovsMap, ovsSet, ovsUuid, typedTable, type Logger } from '@ovnts/ovsdb';
 import type { PortSpec } from '@ovnts/switch/dist/src/ports/types.js';
@@ -18,14 +21,14 @@ export interface BridgeSyncOptions {
   readonly log: Logger;
 }
 
-function specOf(i: Vswitch.Interface): PortSpec | { error: string } | undefined {
+function specOf(i: Vswitch.Interface, bridge: string): PortSpec | { error: string } | undefined {
   const o = i.options;
   const base = { name: i.name, ...(i.ofport_request !== undefined ? { ofport: i.ofport_request } : {}) };
   switch (i.type) {
     case '':
     case 'internal':
     case 'system':
-      return undefined;
+      return i.name === bridge ? undefined : { ...base, type: 'internal' };
     case 'dgram':
       if (!o['local']) return { error: 'options:local is required' };
       return { ...base, type: 'dgram', local: o['local'], ...(o['remote'] ? { remote: o['remote'] } : {}) };
@@ -100,7 +103,7 @@ export class BridgeSync {
     const tx = this.client!.transaction('Open_vSwitch');
     let writes = 0;
     for (const [name, i] of wanted) {
-      const spec = specOf(i);
+      const spec = specOf(i, this.opts.bridge);
       if (spec === undefined) continue;
       if ('error' in spec) {
         if (i.error !== spec.error) {

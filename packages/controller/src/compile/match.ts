@@ -119,7 +119,9 @@ export function compileMatch(expr: Expr, ctx: MatchContext): CompiledMatch {
   const opts = { isChassisResident: (p: string) => ctx.isChassisResident(p), ...(ctx.maxConjunctions !== undefined ? { maxConjunctions: ctx.maxConjunctions } : {}) };
   const start = baseMatch(ctx);
   if (expr.kind === 'and') {
-    const parts = expr.args.map((a) => normalize(a, opts));
+    // `a && (b && c)` (northd wraps ACL matches in parentheses) is one AND of a, b and c.
+    const flat = (e: Expr): Expr[] => (e.kind === 'and' ? e.args.flatMap(flat) : [e]);
+    const parts = flat(expr).map((a) => normalize(a, opts));
     const multi = parts.filter((d) => d.length > 1);
     const single = parts.filter((d) => d.length <= 1);
     const product = multi.reduce((n, d) => n * d.length, 1);

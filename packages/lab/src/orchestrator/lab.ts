@@ -6,9 +6,11 @@
  * Everything it starts is recorded (with PIDs) in DIR/lab.json, and `down` stops exactly that.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deleteNetns } from './netns.js';
 import { OVNTS_BIN, isAlive, sleep, socketReady, startDaemon, stopDaemon, waitFor, type DaemonRecord } from './processes.js';
 
 export interface HostRecord {
@@ -27,10 +29,15 @@ export interface VmRecord {
   readonly mac: string;
   readonly ip: string | undefined;
   readonly gw: string | undefined;
+  /** The simulated VM's control socket ('' for a netns VM, which has none). */
   readonly control: string;
-  /** The switch side and the VM side of the datagram VIF. */
+  /** The switch side and the VM side of the datagram VIF (for a netns VM, socat's side). */
   readonly switchAddr: string;
   readonly vmAddr: string;
+  /** A netns VM (docs/lab.md): its network namespace; its process in `daemons` is socat. */
+  readonly netns?: string;
+  /** A netns VM's eth0 MTU. */
+  readonly mtu?: number;
 }
 
 export interface LabState {
@@ -68,6 +75,15 @@ export function ovnts(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pro
   });
 }
 
+/**
+ * Host k's tunnel address: 127.A.B.(10+k), with A.B derived from the lab directory, so labs in
+ * different directories (tests running side by side) never share a Geneve socket or VIF port.
+ */
+export function hostIp(dir: string, k: number): string {
+  const h = createHash('sha1').update(dir).digest();
+  return `127.${1 + (h[0]! % 250)}.${h[1]!}.${10 + k}`;
+}
+
 export interface UpOptions {
   readonly hosts: number;
   readonly dir?: string;
@@ -80,6 +96,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const say = opts.progress ?? (() => undefined);
   const old = loadState(dir);
   if (old && old.daemons.some((d) => isAlive(d.pid))) throw new Error(`a lab is already running in ${dir} (ovnts lab down first)`);
+  // Namespaces of an earlier lab here whose processes are gone (a crash, a reboot of the state).
+  for (const v of old?.vms ?? []) if (v.netns) await deleteNetns(v.netns).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const sock = join(dir, 'db.sock');
@@ -89,8 +107,11 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
   const verbose = opts.verbose ? ['-v'] : [];
   try {
     say('central: databases');
-    await ovnts(['db', 'create', join(dir, 'nb.db'), 'ovn-nb']);
-    await ovnts(['db', 'create', join(dir, 'sb.db'), 'ovn-sb']);
+    // In this process: two `ovnts db create` processes would cost a Node start-up each. (Loaded
+    // here, not at the top: VM processes load this package too and need none of the database.)
+    const { createDatabaseFile, resolveSchemaPath } = await import('@ovnts/ovsdb');
+    await createDatabaseFile(join(dir, 'nb.db'), readFileSync(resolveSchemaPath('ovn-nb'), 'utf8'));
+    await createDatabaseFile(join(dir, 'sb.db'), readFileSync(resolveSchemaPath('ovn-sb'), 'utf8'));
     state.daemons.push(startDaemon('db', ['db', 'serve', join(dir, 'nb.db'), join(dir, 'sb.db'), '--remote', `punix:${sock}`, ...verbose], log('db')));
     saveState(state);
     await waitFor('the central database', socketReady(sock));
@@ -100,7 +121,7 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     // Hosts come up side by side: each one's steps depend only on the central database.
     const startHost = async (k: number): Promise<void> => {
       const name = `hv${k}`;
-      const ip = `127.0.0.${10 + k}`;
+      const ip = hostIp(dir, k);
       const hdir = join(dir, name);
       mkdirSync(hdir, { recursive: true });
       const vsock = join(hdir, 'db.sock');
@@ -147,7 +168,15 @@ export async function labDown(dir = labDir()): Promise<number> {
     if (isAlive(d.pid)) n++;
     await stopDaemon(d);
   }
+  // netns VMs: their socat is stopped above (which removes the TAP); now the namespaces.
+  const errors: string[] = [];
+  for (const v of s.vms) if (v.netns) await deleteNetns(v.netns).catch((e: unknown) => errors.push(e instanceof Error ? e.message : String(e)));
   await sleep(10);
+  if (errors.length) {
+    s.daemons = [];
+    saveState(s);
+    throw new Error(`lab down: ${errors.join('; ')}`);
+  }
   rmSync(statePath(dir), { force: true });
   return n;
 }
@@ -158,6 +187,6 @@ export function labStatus(dir = labDir()): string {
   const lines = [`lab in ${s.dir}, central database ${s.db}`];
   for (const d of s.daemons) lines.push(`  ${d.name.padEnd(16)} pid ${String(d.pid).padEnd(8)} ${isAlive(d.pid) ? 'running' : 'STOPPED'}  log ${d.log}`);
   for (const h of s.hosts) lines.push(`  host ${h.name}: tunnel ${h.ip}, ${h.vswitchDb}`);
-  for (const v of s.vms) lines.push(`  vm ${v.name} on ${v.host} (port ${v.port}, ${v.mac}${v.ip ? ` ${v.ip}` : ''})`);
+  for (const v of s.vms) lines.push(`  vm ${v.name} on ${v.host} (port ${v.port}, ${v.mac}${v.ip ? ` ${v.ip}` : ''})${v.netns ? `, netns ${v.netns}, mtu ${v.mtu ?? '?'}` : ''}`);
   return lines.join('\n') + '\n';
 }

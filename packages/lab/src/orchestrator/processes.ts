@@ -4,7 +4,7 @@
  * They are stopped by PID only: SIGTERM, then SIGKILL if it lingers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The `ovnts` entry point of this checkout. */
@@ -15,6 +15,8 @@ export interface DaemonRecord {
   readonly pid: number;
   readonly args: readonly string[];
   readonly log: string;
+  /** The program, when it is not `ovnts` (a netns VM's `socat`). */
+  readonly command?: string;
 }
 
 /** Starts `ovnts ARGS…` in the background with its stdout/stderr in `log`. */
@@ -34,12 +36,37 @@ export function startDaemon(name: string, args: readonly string[], log: string, 
   }
 }
 
+/** Starts any program (not `ovnts`) in the background, detached, with its output in `log`. */
+export function startProcess(name: string, command: string, args: readonly string[], log: string): DaemonRecord {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child.on('error', () => undefined);
+    child.unref();
+    if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
+    return { name, pid: child.pid, args, log, command };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether the process runs. A zombie (exited, not yet reaped: the lab's daemons outlive the
+ * command that started them, so their parent is whatever reaps orphans, which may take a while)
+ * counts as gone.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // No /proc (not Linux): kill(0) said it exists.
   }
 }
 

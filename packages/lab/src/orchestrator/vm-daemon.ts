@@ -51,7 +51,9 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
     mac: o.mac,
     ...(o.ip4 ? { ip4: o.ip4 } : {}),
     ...(o.gateway4 ? { gateway4: o.gateway4 } : {}),
-    ...(o.dhcp ? { dhcp: true } : {}),
+    // Like dhclient, keep asking (backing off to a minute) until the network is ready: the VIF
+    // may be plugged, claimed and given flows well after the VM boots.
+    ...(o.dhcp ? { dhcp: { attempts: 1000 } } : {}),
   });
   vm.attach((frame) => sock.send(frame, remote.port, remote.host));
   sock.on('message', (msg) => vm.receive(new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength)));
@@ -73,7 +75,8 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
           ...(req.ttl !== undefined ? { ttl: req.ttl } : {}),
         });
       case 'listen':
-        vm.listen(req.port, () => new TextEncoder().encode(req.response));
+        // "{src}" in the response becomes the client's address as this VM saw it (after NAT).
+        vm.listen(req.port, (_request, info) => new TextEncoder().encode(req.response.replaceAll('{src}', info.src)));
         return { listening: req.port };
       case 'tcp': {
         const r = await vm.tcpRequest(req.dst, req.port, new TextEncoder().encode(req.payload), { timeoutMs: req.timeoutMs ?? 2000 });
@@ -130,6 +133,8 @@ export async function runVmDaemon(o: VmDaemonOptions): Promise<number> {
 
 /** Sends one request to a VM daemon and returns its result (or throws its error). */
 export function vmRequest(control: string, req: VmRequest, timeoutMs = 30_000): Promise<unknown> {
+  // A netns VM's record has no control socket: it runs real programs instead (`lab exec`).
+  if (control === '') return Promise.reject(new Error(`${req.op}: a netns VM has no control socket (use \`ovnts lab exec VM -- …\`)`));
   return new Promise((resolve, reject) => {
     const c = connect(control);
     let buf = '';

@@ -3,10 +3,13 @@
  * switch the way a hypervisor would: a `dgram` Interface on br-int with
  * `external_ids:iface-id=<logical port>`; the controller then claims the port. `lab ping`
  * asks a VM to ping another one (or an address) and reports what came back.
+ * A VM is either simulated (a `lab vm-daemon` process) or, with `netns`, a real network
+ * namespace whose eth0 is a TAP bridged to the same kind of VIF by socat (netns.ts).
  */
 import { join } from 'node:path';
 import type { PingResult } from '../vm/index.js';
 import { loadState, ovnts, saveState, type LabState, type VmRecord } from './lab.js';
+import { NETNS_MTU, createNetnsVm, deleteNetns, netnsExec, netnsName, netnsPing, requireNetnsSupport, tapName } from './netns.js';
 import { socketReady, startDaemon, stopDaemon, waitFor } from './processes.js';
 import { vmRequest, type VmRequest } from './vm-daemon.js';
 
@@ -15,12 +18,35 @@ export interface VmAddOptions {
   readonly host: string;
   /** Logical switch port; default the VM's name. */
   readonly port?: string;
-  readonly mac: string;
+  /** Default: the logical port's MAC (from its addresses). */
+  readonly mac?: string;
   /** IPv4 with prefix length ("10.0.0.5/24"); without it the VM asks DHCP. */
   readonly ip?: string;
   readonly gw?: string;
   /** Create the logical port on this logical switch if it does not exist. */
   readonly lswitch?: string;
+  /**
+   * A real network namespace joined by a TAP device (root only) instead of a simulated VM.
+   * Without `ip`, eth0 is left unconfigured (run a DHCP client in it with `lab exec`).
+   */
+  readonly netns?: boolean;
+  /** A netns VM's eth0 MTU (default NETNS_MTU, 1400). */
+  readonly mtu?: number;
+}
+
+/** The MAC of a logical switch port, from its addresses (or dynamic addresses). */
+async function portMac(db: string, port: string): Promise<string | undefined> {
+  const mac = (text: string): string | undefined => /(?:^|[\s"])([0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5})(?=[\s"]|$)/.exec(text)?.[1];
+  const addrs = await ovnts(['nbctl', `--db=${db}`, 'lsp-get-addresses', port]).catch(() => '');
+  return mac(addrs) ?? mac(await ovnts(['nbctl', `--db=${db}`, '--bare', 'get', 'Logical_Switch_Port', port, 'dynamic_addresses']).catch(() => ''));
+}
+
+/** The first n ≥ 1 whose VIF ports (40000 + n on the switch, 50000 + n on the VM) no VM uses. */
+function freeSlot(state: LabState): number {
+  const used = new Set(state.vms.map((v) => Number(v.switchAddr.slice(v.switchAddr.lastIndexOf(':') + 1)) - 40000));
+  let n = 1;
+  while (used.has(n)) n++;
+  return n;
 }
 
 function requireState(): LabState {
@@ -34,16 +60,50 @@ export async function vmAdd(o: VmAddOptions, state: LabState = requireState()): 
   if (!host) throw new Error(`unknown host ${o.host} (hosts: ${state.hosts.map((h) => h.name).join(', ')})`);
   if (state.vms.some((v) => v.name === o.name)) throw new Error(`vm ${o.name} exists`);
   const port = o.port ?? o.name;
+  if (o.netns) requireNetnsSupport();
   if (o.lswitch) {
+    if (!o.mac) throw new Error(`vm ${o.name}: --switch creates the logical port, so it needs --mac`);
     const addr = `${o.mac}${o.ip ? ` ${o.ip.split('/')[0]}` : ''}`;
     await ovnts(['nbctl', `--db=${state.db}`, '--may-exist', 'lsp-add', o.lswitch, port, '--', 'lsp-set-addresses', port, addr]);
   }
-  const n = state.vms.length + 1;
+  const mac = o.mac ?? (await portMac(state.db, port));
+  if (!mac) throw new Error(`vm ${o.name}: no --mac, and logical port ${port} has no MAC address`);
+  const n = freeSlot(state);
   const switchAddr = `${host.ip}:${40000 + n}`;
   const vmAddr = `${host.ip}:${50000 + n}`;
+  const plug = (): Promise<string> => ovnts([
+    'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'add-port', 'br-int', o.name, '--', 'set', 'Interface', o.name, 'type=dgram',
+    `options:local=${switchAddr}`, `options:remote=${vmAddr}`, `external_ids:iface-id=${port}`,
+  ]);
+  if (o.netns) {
+    const ns = netnsName(state.dir, o.name);
+    const mtu = o.mtu ?? NETNS_MTU;
+    const rec: VmRecord = { name: o.name, host: host.name, port, mac, ip: o.ip, gw: o.gw, control: '', switchAddr, vmAddr, netns: ns, mtu };
+    // Recorded before anything is created, so `lab down` cleans up even after a crash midway.
+    state.vms.push(rec);
+    saveState(state);
+    try {
+      await createNetnsVm({
+        name: o.name, netns: ns, tap: tapName(state.dir, o.name), mac, mtu, switchAddr, vmAddr,
+        ...(o.ip ? { ip: o.ip } : {}), ...(o.gw ? { gw: o.gw } : {}),
+        log: join(state.dir, `vm-${o.name}.log`),
+        onStarted: (d) => {
+          state.daemons.push(d);
+          saveState(state);
+        },
+      });
+    } catch (e) {
+      state.daemons = state.daemons.filter((d) => d.name !== `vm-${o.name}`);
+      state.vms = state.vms.filter((v) => v !== rec);
+      saveState(state);
+      throw e;
+    }
+    await plug();
+    return rec;
+  }
   const control = join(host.dir, `vm-${o.name}.sock`);
-  const rec: VmRecord = { name: o.name, host: host.name, port, mac: o.mac, ip: o.ip, gw: o.gw, control, switchAddr, vmAddr };
-  const args = ['lab', 'vm-daemon', '--name', o.name, '--mac', o.mac, '--local', vmAddr, '--remote', switchAddr, '--control', control];
+  const rec: VmRecord = { name: o.name, host: host.name, port, mac, ip: o.ip, gw: o.gw, control, switchAddr, vmAddr };
+  const args = ['lab', 'vm-daemon', '--name', o.name, '--mac', mac, '--local', vmAddr, '--remote', switchAddr, '--control', control];
   if (o.ip) args.push('--ip', o.ip);
   else args.push('--dhcp');
   if (o.gw) args.push('--gw', o.gw);
@@ -51,10 +111,7 @@ export async function vmAdd(o: VmAddOptions, state: LabState = requireState()): 
   state.vms.push(rec);
   saveState(state);
   await waitFor(`vm ${o.name}`, socketReady(control));
-  await ovnts([
-    'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'add-port', 'br-int', o.name, '--', 'set', 'Interface', o.name, 'type=dgram',
-    `options:local=${switchAddr}`, `options:remote=${vmAddr}`, `external_ids:iface-id=${port}`,
-  ]);
+  await plug();
   return rec;
 }
 
@@ -65,6 +122,7 @@ export async function vmDel(name: string, state: LabState = requireState()): Pro
   await ovnts(['vsctl', `--db=${host.vswitchDb}`, '--no-wait', '--if-exists', 'del-port', 'br-int', name]);
   const d = state.daemons.find((x) => x.name === `vm-${name}`);
   if (d) await stopDaemon(d);
+  if (vm.netns) await deleteNetns(vm.netns);
   state.daemons = state.daemons.filter((x) => x !== d);
   state.vms = state.vms.filter((v) => v !== vm);
   saveState(state);
@@ -81,12 +139,32 @@ export function addressOf(target: string, state: LabState): string {
 export function vmControl(name: string, state: LabState = requireState()): string {
   const vm = state.vms.find((v) => v.name === name);
   if (!vm) throw new Error(`unknown vm ${name}`);
+  if (vm.netns) throw new Error(`vm ${name} is a network namespace (netns ${vm.netns}), not a simulated VM: use \`ovnts lab exec ${name} -- …\``);
   return vm.control;
 }
 
+/**
+ * VM `from` pings `to`. From a simulated VM, its own stack pings; from a netns VM, the real
+ * ping(8) runs in its namespace (python3's raw socket where ping is not installed).
+ */
 export async function vmPing(from: string, to: string, opts: { count?: number; ttl?: number } = {}, state: LabState = requireState()): Promise<PingResult> {
+  const src = state.vms.find((v) => v.name === from);
+  if (src?.netns) return netnsPing(src.netns, addressOf(to, state), { count: opts.count ?? 3, ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}) });
   const req: VmRequest = { op: 'ping', dst: addressOf(to, state), count: opts.count ?? 3, ...(opts.ttl !== undefined ? { ttl: opts.ttl } : {}) };
   return (await vmRequest(vmControl(from, state), req)) as PingResult;
+}
+
+/**
+ * `lab exec VM -- CMD ARGS…`: runs CMD in a netns VM's namespace with this process's stdio and
+ * resolves with its exit status.
+ */
+export async function vmExec(name: string, argv: readonly string[], state: LabState = requireState()): Promise<number> {
+  const vm = state.vms.find((v) => v.name === name);
+  if (!vm) throw new Error(`unknown vm ${name}`);
+  if (!vm.netns) throw new Error(`vm ${name} is simulated; exec needs --netns (ovnts lab vm add ${name} … --netns)`);
+  if (argv.length === 0) throw new Error('usage: ovnts lab exec VM -- COMMAND [ARGS…]');
+  requireNetnsSupport();
+  return netnsExec(vm.netns, argv);
 }
 
 /** ping(8)-like text for a result. */
@@ -112,6 +190,7 @@ export async function vmMigrate(name: string, toHost: string, opts: { pingFrom?:
   const vm = state.vms.find((v) => v.name === name);
   if (!vm) throw new Error(`unknown vm ${name}`);
   if (vm.host === toHost) throw new Error(`${name} is already on ${toHost}`);
+  if (vm.netns) throw new Error(`${name} is a netns VM: migrating those is not supported yet`);
   const from = state.hosts.find((h) => h.name === vm.host)!;
   if (!state.hosts.some((h) => h.name === toHost)) throw new Error(`unknown host ${toHost}`);
   const ping = opts.pingFrom
