@@ -92,6 +92,8 @@ export class Controller {
   private installedGroups = new Map<number, Group>();
   private groupIds: ReadonlyMap<string, number> = new Map();
   private readonly zones = new Map<string, number>();
+  /** Zones allocated since they were last written to the bridge's external_ids. */
+  private readonly newZones = new Map<string, number>();
   private readonly cache = new LflowCache();
   private readonly physicalMemo: PhysicalMemo = new Map();
   private timer: NodeJS.Timeout | undefined;
@@ -121,6 +123,7 @@ export class Controller {
     await this.ensureBridge(this.config.bridge);
     this.sw = await this.opts.connectSwitch(this.config.bridge);
     await this.loadInstalled();
+    this.loadZones(this.config.bridge);
     this.sbClient = new OvsdbClient({ remotes: this.config.remote.split(',') });
     this.sb = new Idl(this.sbClient, { database: 'OVN_Southbound', tables: SB_TABLES });
     this.sb.on('change', () => this.schedule());
@@ -233,10 +236,39 @@ export class Controller {
     this.installedGroups = new Map((await this.sw!.dumpGroups()).map((g) => [g.id, g]));
   }
 
+  /**
+   * The conntrack zone of a port or router (stable for the life of the chassis, across restarts:
+   * a new zone number would orphan every established connection, so zones are kept in the
+   * bridge's external_ids as `ct-zone-OWNER`, as ovn-controller keeps them).
+   */
   private zone(owner: string): number {
     let z = this.zones.get(owner);
-    if (z === undefined) this.zones.set(owner, (z = this.zones.size + 1));
+    if (z === undefined) {
+      const used = new Set(this.zones.values());
+      for (z = 1; used.has(z); z++);
+      this.zones.set(owner, z);
+      this.newZones.set(owner, z);
+    }
     return z;
+  }
+
+  private loadZones(bridge: string): void {
+    const br = this.vsRows(Vswitch.tables.Bridge).find((b) => b.name === bridge);
+    for (const [k, v] of Object.entries(br?.external_ids ?? {})) {
+      const n = Number(v);
+      if (k.startsWith('ct-zone-') && Number.isInteger(n) && n > 0) this.zones.set(k.slice('ct-zone-'.length), n);
+    }
+  }
+
+  private async saveZones(bridge: string): Promise<void> {
+    if (this.newZones.size === 0) return;
+    const br = this.vsRows(Vswitch.tables.Bridge).find((b) => b.name === bridge);
+    if (!br) return;
+    const added = Object.fromEntries([...this.newZones].map(([owner, z]) => [`ct-zone-${owner}`, String(z)]));
+    this.newZones.clear();
+    const tx = this.vsClient!.transaction('Open_vSwitch');
+    tx.mutate('Bridge', [['_uuid', '==', ovsUuid(br._uuid)]], [['external_ids', 'insert', ovsMap(added)]]);
+    await tx.execute();
   }
 
   private async run(): Promise<void> {
@@ -299,6 +331,7 @@ export class Controller {
     this.installedGroups = new Map(desiredGroups);
     this.groupIds = result.flows.groupIdMap();
     await binding;
+    await this.saveZones(cfg.bridge).catch((e: unknown) => this.log.warn(`saving conntrack zones: ${e instanceof Error ? e.message : String(e)}`));
     await this.ackNbCfg(cfg, nbCfg);
   }
 
@@ -383,6 +416,9 @@ export class Controller {
         tx.update('Port_Binding', [['_uuid', '==', ovsUuid(pb._uuid)]], { up: true });
         this.claimed.add(pb.logical_port);
         changes++;
+      } else if (local && mine) {
+        // Ours already (claimed before a restart of this controller).
+        this.claimed.add(pb.logical_port);
       } else if (!local && mine && this.claimed.has(pb.logical_port)) {
         tx.update('Port_Binding', [['_uuid', '==', ovsUuid(pb._uuid)]], { chassis: ovsSet(), up: false });
         this.claimed.delete(pb.logical_port);

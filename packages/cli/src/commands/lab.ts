@@ -2,7 +2,7 @@
  * `ovnts lab …`: the multi-process virtual datacenter (packages/lab).
  *   lab up [--hosts N] [--topology FILE]   start databases, northd, and per host a local DB,
  *                                          switch and controller; apply a topology
- *   lab status | lab down
+ *   lab status | lab down | lab restart DAEMON (a crash and a restart: SIGKILL, same command)
  *   lab vm add NAME --host H [--mac M] [--ip IP/PLEN] [--gw GW] [--port LSP] [--switch LS] [--netns [--mtu N]]
  *   lab vm del NAME
  *   lab exec VM -- CMD ARGS…               run CMD in a netns VM's namespace; exits with its status
@@ -17,6 +17,7 @@ import {
   formatChecks,
   formatPing,
   labDown,
+  labRestart,
   labStatus,
   labUp,
   loadState,
@@ -59,6 +60,13 @@ export async function runLab(argv: readonly string[]): Promise<number> {
     const n = await labDown();
     say(`lab down: stopped ${n} process(es)`);
   });
+  program
+    .command('restart <daemon>')
+    .description('kill one daemon (northd, db, hv1-controller, hv1-switch, …) as a crash would, and start it again')
+    .action(async (name: string) => {
+      const pid = await labRestart(name);
+      say(`${name} restarted (pid ${pid})`);
+    });
   program.command('status').action(() => {
     process.stdout.write(labStatus());
   });

@@ -190,3 +190,28 @@ export function labStatus(dir = labDir()): string {
   for (const v of s.vms) lines.push(`  vm ${v.name} on ${v.host} (port ${v.port}, ${v.mac}${v.ip ? ` ${v.ip}` : ''})${v.netns ? `, netns ${v.netns}, mtu ${v.mtu ?? '?'}` : ''}`);
   return lines.join('\n') + '\n';
 }
+
+/**
+ * Restarts one of the lab's daemons (`northd`, `hv1-controller`, `hv2-switch`, `db`, …) the way
+ * a crash and a supervisor would: SIGKILL, so it cleans nothing up (a controller keeps its
+ * chassis and bindings), then the same command again. Returns the new PID.
+ */
+export async function labRestart(name: string, state: LabState | undefined = loadState()): Promise<number> {
+  if (!state) throw new Error('no lab is running (ovnts lab up)');
+  const i = state.daemons.findIndex((d) => d.name === name);
+  const d = state.daemons[i];
+  if (!d || d.command !== undefined || name.startsWith('vm-')) {
+    const names = state.daemons.filter((x) => x.command === undefined && !x.name.startsWith('vm-')).map((x) => x.name);
+    throw new Error(`no lab daemon ${name} (daemons: ${names.join(', ')})`);
+  }
+  try {
+    process.kill(d.pid, 'SIGKILL');
+  } catch {
+    // Already gone: start it anyway.
+  }
+  await waitFor(`${name} to exit`, () => !isAlive(d.pid), 5000);
+  const next = startDaemon(d.name, d.args, d.log);
+  state.daemons[i] = next;
+  saveState(state);
+  return next.pid;
+}
