@@ -19,6 +19,7 @@ import type { Continuation, PacketIn } from '@ovnts/switch/dist/src/datapath/typ
 import { computeDesired, type SouthboundState } from './desired.js';
 import { gatewayPlacement } from './gateway.js';
 import { LflowCache } from './lflow-cache.js';
+import { localDatapaths, monitorConditions } from './monitor-conditions.js';
 import type { PhysicalMemo } from './physical.js';
 import { diffTables, flowId, type InstalledFlow } from './flow-state.js';
 import { Pinctrl } from './pinctrl.js';
@@ -42,6 +43,8 @@ export interface ControllerOptions {
   readonly log: Logger;
   /** Milliseconds to gather changes before a round (default 5). */
   readonly debounceMs?: number;
+  /** Replicate the whole Southbound DB instead of the local datapaths' rows (ovn-monitor-all). */
+  readonly monitorAll?: boolean;
 }
 
 interface LocalConfig {
@@ -96,6 +99,8 @@ export class Controller {
   private readonly newZones = new Map<string, number>();
   private readonly cache = new LflowCache();
   private readonly physicalMemo: PhysicalMemo = new Map();
+  /** The Southbound monitor conditions last asked for (JSON), per table. */
+  private readonly conditions = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -237,6 +242,33 @@ export class Controller {
   }
 
   /**
+   * Asks the Southbound server for the rows of this chassis' local datapaths only (see
+   * monitor-conditions.ts). The answer arrives as replica changes, which start another round.
+   */
+  private narrowMonitoring(cfg: LocalConfig, sb: SouthboundState, vifs: ReadonlyMap<string, number>, gateways: ReadonlySet<string>): void {
+    // external_ids:ovn-monitor-all=true in the Open_vSwitch table asks for everything, as in OVN.
+    const all = this.opts.monitorAll === true || this.vsRows(Vswitch.tables.Open_vSwitch)[0]?.external_ids['ovn-monitor-all'] === 'true';
+    const me = sb.chassis.find((c) => c.name === cfg.systemId);
+    const narrowed = monitorConditions({ ports: sb.ports, dpGroups: sb.dpGroups, chassisUuid: me?._uuid, ifaceIds: new Set(vifs.keys()), gateways });
+    const wanted = all ? Object.fromEntries(Object.keys(narrowed).map((k) => [k, undefined])) : narrowed;
+    if (!all && JSON.stringify(wanted['Logical_Flow']) !== this.conditions.get('Logical_Flow')) {
+      const names = [...localDatapaths({ ports: sb.ports, dpGroups: sb.dpGroups, chassisUuid: me?._uuid, ifaceIds: new Set(vifs.keys()), gateways })]
+        .map((u) => sb.datapaths.find((d) => d._uuid === u)?.external_ids['name'] ?? u)
+        .sort();
+      this.log.info(`monitoring the logical flows of ${names.length} local datapath(s): ${names.join(', ') || '(none)'}`);
+    }
+    for (const [table, where] of Object.entries(wanted)) {
+      const text = JSON.stringify(where);
+      if (this.conditions.get(table) === text) continue;
+      this.conditions.set(table, text);
+      this.sb!.setCondition(table, where as never).catch((e: unknown) => {
+        this.conditions.delete(table);
+        this.log.warn(`monitor condition for ${table}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
+  }
+
+  /**
    * The conntrack zone of a port or router (stable for the life of the chassis, across restarts:
    * a new zone number would orphan every established connection, so zones are kept in the
    * bridge's external_ids as `ct-zone-OWNER`, as ovn-controller keeps them).
@@ -331,6 +363,7 @@ export class Controller {
     this.installedGroups = new Map(desiredGroups);
     this.groupIds = result.flows.groupIdMap();
     await binding;
+    this.narrowMonitoring(cfg, sb, vifs, gateways);
     await this.saveZones(cfg.bridge).catch((e: unknown) => this.log.warn(`saving conntrack zones: ${e instanceof Error ? e.message : String(e)}`));
     await this.ackNbCfg(cfg, nbCfg);
   }

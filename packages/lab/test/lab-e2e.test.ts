@@ -5,7 +5,7 @@
 // a floating IP through a distributed gateway port hosted on the other host, a load balancer
 // spreading connections over its backends, and that `lab down` stops everything it started.
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyTopology, isAlive, labDown, labUp, runChecks, vmPing, vmRequest, type Topology } from '../src/index.js';
@@ -68,7 +68,8 @@ t.test('a two-host lab carries traffic as the Northbound DB says', async (t) => 
     await labDown(dir);
     rmSync(dir, { recursive: true, force: true });
   });
-  const state = await labUp({ hosts: 2, dir });
+  // Verbose daemons: the controllers log what they monitor (checked below).
+  const state = await labUp({ hosts: 2, dir, verbose: true });
   t.equal(state.hosts.length, 2, 'two hosts');
   process.env['OVNTS_LAB_DIR'] = dir;
   await applyTopology(state, TOPOLOGY);
@@ -90,6 +91,15 @@ t.test('a two-host lab carries traffic as the Northbound DB says', async (t) => 
     answered.add(r.response.split(' ')[0]!);
   }
   t.same([...answered].sort(), ['c', 'c2'], 'both backends answer the VIP');
+  // Conditional monitoring: hv2 has no port on switch "other" (only x, on hv1), so its
+  // controller does not replicate that switch's logical flows; hv1 does.
+  const monitored = (host: string): string => {
+    const log = readFileSync(state.daemons.find((d) => d.name === `${host}-controller`)!.log, 'utf8');
+    return [...log.matchAll(/monitoring the logical flows of \d+ local datapath\(s\): (.*)/g)].at(-1)?.[1] ?? '';
+  };
+  t.match(monitored('hv2'), /\bsw1\b/, `hv2 monitors its own datapaths (${monitored('hv2')})`);
+  t.notMatch(monitored('hv2'), /\bother\b/, 'hv2 does not monitor a switch with no port there');
+  t.match(monitored('hv1'), /\bother\b/, `hv1 monitors it (${monitored('hv1')})`);
   const pids = state.daemons.map((d) => d.pid);
   await labDown(dir);
   t.same(pids.filter(isAlive), [], 'lab down stops every process it started');

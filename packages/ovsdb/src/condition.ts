@@ -22,8 +22,14 @@ export interface Clause {
   readonly json: unknown;
 }
 
-/** `true`/`false` literal clauses are folded: a condition is either constant or a list of clauses. */
-export type Condition = { readonly kind: 'const'; readonly value: boolean } | { readonly kind: 'clauses'; readonly clauses: readonly Clause[] };
+/**
+ * `true`/`false` literal clauses are folded: a condition is either constant, a list of clauses
+ * that must all hold (a transaction's `where`), or a list of which any must hold (a monitor's).
+ */
+export type Condition =
+  | { readonly kind: 'const'; readonly value: boolean }
+  | { readonly kind: 'clauses'; readonly clauses: readonly Clause[] }
+  | { readonly kind: 'any'; readonly clauses: readonly Clause[] };
 
 export function columnTypeOf(table: TableSchema, name: string): { index: number; type: ColumnType } | undefined {
   if (name === '_uuid') return { index: -1, type: UUID_COLUMN_TYPE };
@@ -78,6 +84,21 @@ export function parseCondition(table: TableSchema, j: unknown, namer?: UuidNamer
   return clauses.length === 0 ? { kind: 'const', value: true } : { kind: 'clauses', clauses };
 }
 
+/**
+ * A monitor_cond `where`: a disjunction, as ovsdb-server evaluates it (a row is in when any
+ * clause holds; `true` admits every row, `false` adds nothing; `[]` means every row).
+ */
+export function parseMonitorCondition(table: TableSchema, j: unknown): Condition {
+  if (!Array.isArray(j)) throw syntaxError(`Type mismatch for member 'where'.`);
+  if (j.length === 0) return { kind: 'const', value: true };
+  const clauses: Clause[] = [];
+  for (const c of j) {
+    if (c === true) return { kind: 'const', value: true };
+    if (c !== false) clauses.push(parseClause(table, c));
+  }
+  return clauses.length === 0 ? { kind: 'const', value: false } : { kind: 'any', clauses };
+}
+
 export function evalClause(c: Clause, row: Row): boolean {
   const v = rowValue(row, c.column);
   switch (c.fn) {
@@ -103,6 +124,7 @@ export function evalClause(c: Clause, row: Row): boolean {
 
 export function evalCondition(cond: Condition, row: Row): boolean {
   if (cond.kind === 'const') return cond.value;
+  if (cond.kind === 'any') return cond.clauses.some((c) => evalClause(c, row));
   for (const c of cond.clauses) if (!evalClause(c, row)) return false;
   return true;
 }

@@ -137,6 +137,10 @@ t.test('ovsdb-client monitor / monitor-cond / monitor ALL print the same changes
     { args: ['monitor', '@', NB, 'Address_Set', '--format=json'], json: true },
     { args: ['monitor-cond', '@', NB, '[["name","!=","c2"]]', 'Address_Set', 'name,addresses', '--format=json'], json: true },
     { args: ['monitor-cond', '@', NB, '[["addresses","includes","1.1.1.1"]]', 'Address_Set', '--format=json'], json: true },
+    // A monitor's clauses are a disjunction (unlike a transaction's where): any clause admits a row.
+    { args: ['monitor-cond', '@', NB, '[["name","==","c1"],["name","==","pre"]]', 'Address_Set', 'name,addresses', '--format=json'], json: true },
+    { args: ['monitor-cond', '@', NB, '[false,["name","==","pre"]]', 'Address_Set', 'name', '--format=json'], json: true },
+    { args: ['monitor-cond', '@', NB, '[true,["name","==","nothing"]]', 'Address_Set', 'name', '--format=json'], json: true },
     { args: ['monitor', '@', NB, 'ALL', '--format=json'], json: true },
     { args: ['monitor', '@', NB, 'Address_Set', 'name'], json: false },
   ];

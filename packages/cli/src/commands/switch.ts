@@ -33,7 +33,7 @@ function command(): Command {
     .option('--pidfile <file>', 'write the process id to FILE (removed on exit)')
     .option('--vswitch-db <remote>', "keep the ports equal to the bridge's Interfaces in this Open_vSwitch database, as ovs-vswitchd does")
     .option('--datapath-module <file>', 'load createDatapath(ports) from this module instead of the built-in datapath (testing)')
-    .option('--verbose', 'log ports, control connections and errors to stderr')
+    .option('-v, --verbose', 'log ports, control connections and errors to stderr')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 }

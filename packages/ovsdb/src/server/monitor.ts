@@ -10,7 +10,7 @@
  */
 import { OvsdbError, syntaxError } from '../error.js';
 import { datumToJson, datumsEqual } from '../datum.js';
-import { evalCondition, parseCondition, rowValue, type Condition } from '../condition.js';
+import { evalCondition, parseMonitorCondition, rowValue, type Condition } from '../condition.js';
 import type { Commit, Database } from '../database.js';
 import type { Row } from '../row.js';
 import type { ColumnSchema, ColumnType, TableSchema } from '../schema.js';
@@ -111,7 +111,7 @@ export function parseTableMonitor(ts: TableSchema, j: unknown, version: UpdateVe
     if (r['where'] !== undefined) whereJson = r['where'];
   }
   const columns = [...cols.values()].sort((a, b) => a.index - b.index);
-  const where: Condition = whereJson === undefined ? { kind: 'const', value: true } : parseCondition(ts, whereJson);
+  const where: Condition = whereJson === undefined ? { kind: 'const', value: true } : parseMonitorCondition(ts, whereJson);
   return { table: ts, columns, select: select!, where, whereJson };
 }
 

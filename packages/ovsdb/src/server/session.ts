@@ -11,7 +11,7 @@ import { FileStorage } from '../storage/file-storage.js';
 import { openDatabaseFile } from '../storage/open.js';
 import { writeDatabaseFile } from '../storage/rewrite.js';
 import type { RowChange } from '../database.js';
-import { evalCondition, parseCondition } from '../condition.js';
+import { evalCondition, parseMonitorCondition } from '../condition.js';
 import type { JsonRpcConnection, JsonRpcId, JsonRpcRequest } from '../jsonrpc/connection.js';
 import { logger } from '../log.js';
 import type { LockHolder } from './locks.js';
@@ -393,7 +393,7 @@ export class Session implements LockHolder {
       }
       // A "monitor" (v1) monitor has no condition: ovsdb-server accepts the change and ignores it.
       if (whereJ !== undefined && m.version !== 1) {
-        next.set(tname, { ...old, where: parseCondition(td.schema, whereJ), whereJson: whereJ });
+        next.set(tname, { ...old, where: parseMonitorCondition(td.schema, whereJ), whereJson: whereJ });
       }
     }
     // Rows that enter or leave the new conditions, as one update with the new id.

@@ -14,7 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { ZERO_UUID } from '../../datum.js';
-import { parseCondition } from '../../condition.js';
+import { parseMonitorCondition } from '../../condition.js';
 import { RpcError } from '../../jsonrpc/connection.js';
 import { parseSchema, type ColumnSchema, type DatabaseSchema, type TableSchema } from '../../schema.js';
 import { logger } from '../../log.js';
@@ -265,7 +265,7 @@ export class Idl extends EventEmitter<IdlEvents> {
     if (ts && where !== undefined) {
       // Checked here, so that a bad condition fails this call instead of every later monitor request.
       try {
-        parseCondition(ts, where);
+        parseMonitorCondition(ts, where);
       } catch (e) {
         return Promise.reject(e as Error);
       }
@@ -484,7 +484,7 @@ export class Idl extends EventEmitter<IdlEvents> {
   private setFilters(conds: boolean): void {
     for (const [name, t] of this.replica.tables) {
       const where = this.desired.get(name);
-      t.filter = conds && where !== undefined ? parseCondition(t.schema, where) : undefined;
+      t.filter = conds && where !== undefined ? parseMonitorCondition(t.schema, where) : undefined;
     }
   }
 
