@@ -84,6 +84,20 @@ export function hostIp(dir: string, k: number): string {
   return `127.${1 + (h[0]! % 250)}.${h[1]!}.${10 + k}`;
 }
 
+/** Creates the Open_vSwitch row of a fresh local database with these external_ids. */
+async function initVswitchDb(remote: string, externalIds: Record<string, string>): Promise<void> {
+  const { OvsdbClient, ovsMap } = await import('@ovnts/ovsdb');
+  const client = new OvsdbClient({ remotes: [remote] });
+  try {
+    await client.connect();
+    const tx = client.transaction('Open_vSwitch');
+    tx.insert('Open_vSwitch', { external_ids: ovsMap(externalIds) });
+    await tx.execute();
+  } finally {
+    client.close();
+  }
+}
+
 export interface UpOptions {
   readonly hosts: number;
   readonly dir?: string;
@@ -131,11 +145,10 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
       state.daemons.push(startDaemon(`${name}-db`, ['db', 'serve', '--in-memory', 'vswitch', '--remote', `punix:${vsock}`], log(`${name}-db`)));
       saveState(state);
       await waitFor(`${name}'s database`, socketReady(vsock));
-      await ovnts([
-        'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'init', '--', 'set', 'Open_vSwitch', '.',
-        `external_ids:system-id=${name}`, `external_ids:ovn-remote=${db}`,
-        'external_ids:ovn-encap-type=geneve', `external_ids:ovn-encap-ip=${ip}`, 'external_ids:ovn-bridge=br-int',
-      ]);
+      // What `vsctl init -- set Open_vSwitch . external_ids:…` does, from this process.
+      await initVswitchDb(host.vswitchDb, {
+        'system-id': name, 'ovn-remote': db, 'ovn-encap-type': 'geneve', 'ovn-encap-ip': ip, 'ovn-bridge': 'br-int',
+      });
       state.daemons.push(startDaemon(`${name}-switch`, ['switch', '--name', 'br-int', '--control', `punix:${mgmt}`, '--tunnel-ip', ip, '--vswitch-db', host.vswitchDb, ...verbose], log(`${name}-switch`)));
       saveState(state);
       await waitFor(`${name}'s switch`, socketReady(mgmt));

@@ -71,10 +71,7 @@ export async function vmAdd(o: VmAddOptions, state: LabState = requireState()): 
   const n = freeSlot(state);
   const switchAddr = `${host.ip}:${40000 + n}`;
   const vmAddr = `${host.ip}:${50000 + n}`;
-  const plug = (): Promise<string> => ovnts([
-    'vsctl', `--db=${host.vswitchDb}`, '--no-wait', 'add-port', 'br-int', o.name, '--', 'set', 'Interface', o.name, 'type=dgram',
-    `options:local=${switchAddr}`, `options:remote=${vmAddr}`, `external_ids:iface-id=${port}`,
-  ]);
+  const plug = (): Promise<void> => plugVif(host.vswitchDb, o.name, { local: switchAddr, remote: vmAddr }, port);
   if (o.netns) {
     const ns = netnsName(state.dir, o.name);
     const mtu = o.mtu ?? NETNS_MTU;
@@ -113,6 +110,26 @@ export async function vmAdd(o: VmAddOptions, state: LabState = requireState()): 
   await waitFor(`vm ${o.name}`, socketReady(control));
   await plug();
   return rec;
+}
+
+/**
+ * What `vsctl add-port br-int NAME -- set Interface NAME type=dgram options:… external_ids:iface-id=…`
+ * does, as one transaction from this process (a `vsctl` process per VM costs a Node start-up).
+ */
+async function plugVif(vswitchDb: string, name: string, options: { local: string; remote: string }, ifaceId: string): Promise<void> {
+  const { OvsdbClient, ovsMap, ovsSet } = await import('@ovnts/ovsdb');
+  const client = new OvsdbClient({ remotes: [vswitchDb] });
+  try {
+    await client.connect();
+    const tx = client.transaction('Open_vSwitch');
+    const iface = tx.insert('Interface', { name, type: 'dgram', options: ovsMap(options), external_ids: ovsMap({ 'iface-id': ifaceId }) });
+    const port = tx.insert('Port', { name, interfaces: ovsSet(iface.ref) });
+    const added = tx.mutate('Bridge', [['name', '==', 'br-int']], [['ports', 'insert', ovsSet(port.ref)]]);
+    const res = await tx.execute();
+    if (!res.get(added).count) throw new Error(`${vswitchDb}: no bridge br-int`);
+  } finally {
+    client.close();
+  }
 }
 
 export async function vmDel(name: string, state: LabState = requireState()): Promise<void> {
