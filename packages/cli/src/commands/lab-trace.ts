@@ -4,7 +4,8 @@
  *      flow followed by the Northbound object that caused it (northd's stage-hint: the ACL, the
  *      route, the NAT rule, the load balancer, the port…);
  *   2. the switch tables of A's host that realize it (ofproto/trace on that switch), ending in
- *      the datapath actions: a local VIF, or the Geneve tunnel towards the other host.
+ *      the datapath actions: a local VIF, or the Geneve tunnel towards the other host;
+ *   3. when it left through a tunnel, the tables of the receiving host for that Geneve packet.
  * Addresses come from the lab's records; the next hop's MAC from A's ARP cache after one ping.
  */
 import { formatDetailed, southboundFromRows, Tracer } from '@ovnts/lflow';
@@ -52,6 +53,32 @@ function describe(table: string, r: Row): string {
   }
 }
 
+function idsOf(r: Readonly<Row>): Map<string, string> {
+  return new Map((((r['external_ids'] as unknown[] | undefined)?.[1] ?? []) as [string, string][]));
+}
+
+async function switchTrace(control: string, flow: string): Promise<Awaited<ReturnType<SwitchClient['trace']>>> {
+  const client = await SwitchClient.connect(control);
+  try {
+    return await client.trace({ flow });
+  } finally {
+    client.close();
+  }
+}
+
+/** Tunnel keys of a logical datapath (by name) and two of its ports, from Southbound rows. */
+function keysOf(sb: Readonly<Record<string, readonly Readonly<Row>[]>>, dpName: string, inport: string, outport: string): { dp: number; inport: number; outport: number } | undefined {
+  const dp = (sb['Datapath_Binding'] ?? []).find((d) => idsOf(d).get('name') === dpName);
+  if (!dp) return undefined;
+  const key = (name: string): number | undefined => {
+    const pb = (sb['Port_Binding'] ?? []).find((p) => p['logical_port'] === name && uuidOf(p['datapath']) === uuidOf(dp['_uuid']));
+    return pb ? Number(pb['tunnel_key']) : undefined;
+  };
+  const i = key(inport);
+  const o = key(outport);
+  return i === undefined || o === undefined ? undefined : { dp: Number(dp['tunnel_key']), inport: i, outport: o };
+}
+
 const NB_TABLES = ['ACL', 'Logical_Router_Static_Route', 'NAT', 'Load_Balancer', 'Logical_Router_Policy', 'Logical_Switch_Port', 'Logical_Router_Port', 'Logical_Switch', 'Logical_Router'];
 
 export async function labTrace(from: string, to: string, state: LabState | undefined = loadState()): Promise<string> {
@@ -94,17 +121,35 @@ export async function labTrace(from: string, to: string, state: LabState | undef
   // 2. The switch tables on A's host.
   const host = state.hosts.find((h) => h.name === a.host)!;
   const vs = await select(host.vswitchDb, 'vswitch', 'Open_vSwitch', ['Interface']);
-  const iface = vs['Interface']!.find((i) => (((i['external_ids'] as unknown[])[1] ?? []) as [string, string][]).some(([k, v]) => k === 'iface-id' && v === a.port));
+  const iface = vs['Interface']!.find((i) => idsOf(i).get('iface-id') === a.port);
   const ofport = Number(iface?.['ofport']);
   let physical = `(no OpenFlow port for ${a.port} on ${host.name})`;
+  let remote: string[] = [];
   if (ofport > 0) {
-    const client = await SwitchClient.connect(host.switchControl);
-    try {
-      const flow = `in_port=${ofport},icmp,dl_src=${a.mac},dl_dst=${macText(entry.mac)},nw_src=${srcIp},nw_dst=${dstIp},nw_ttl=64,icmp_type=8,icmp_code=0`;
-      const t = await client.trace({ flow });
-      physical = t.text ?? `Datapath actions: ${t.datapathActions ?? '?'}`;
-    } finally {
-      client.close();
+    const flow = `in_port=${ofport},icmp,dl_src=${a.mac},dl_dst=${macText(entry.mac)},nw_src=${srcIp},nw_dst=${dstIp},nw_ttl=64,icmp_type=8,icmp_code=0`;
+    const t = await switchTrace(host.switchControl, flow);
+    physical = t.text ?? `Datapath actions: ${t.datapathActions ?? '?'}`;
+    // 3. If it left through a tunnel, the tables of the host at the other end, which receives
+    //    the packet as the logical trace delivers it, with the datapath and port keys in the
+    //    Geneve header (VNI, OVN option) as A's tunnel flow wrote them.
+    // The last datapath actions (after any recirculation) end in the output port.
+    const actions = [...(t.text ?? `Datapath actions: ${t.datapathActions ?? ''}`).matchAll(/^Datapath actions: (.*)$/gm)].at(-1)?.[1] ?? '';
+    const out = Number(/(?:^|,)(\d+)\s*$/.exec(actions)?.[1]);
+    const tunnel = vs['Interface']!.find((i) => Number(i['ofport']) === out);
+    const peerChassis = tunnel ? idsOf(tunnel).get('ovn-chassis-id') : undefined;
+    const peer = peerChassis ? state.hosts.find((h) => h.name === peerChassis) : undefined;
+    const delivered = result.fate.outputs[0];
+    const egress = [...formatDetailed(result.root).matchAll(/egress\(dp="([^"]+)", inport="([^"]+)", outport="([^"]+)"\)/g)].reverse().find((m) => m[3] === delivered?.port);
+    if (peer && delivered && egress) {
+      const keys = keysOf(sbRows, egress[1]!, egress[2]!, egress[3]!);
+      const pvs = await select(peer.vswitchDb, 'vswitch', 'Open_vSwitch', ['Interface']);
+      const inPort = Number(pvs['Interface']!.find((i) => idsOf(i).get('ovn-chassis-id') === host.name)?.['ofport']);
+      if (keys && inPort > 0) {
+        const h = delivered.headers;
+        const rflow = `in_port=${inPort},tun_id=0x${keys.dp.toString(16)},tun_metadata0=0x${((keys.inport << 16) | keys.outport).toString(16)},icmp,dl_src=${String(h['eth.src'])},dl_dst=${String(h['eth.dst'])},nw_src=${String(h['ip4.src'])},nw_dst=${String(h['ip4.dst'])},nw_ttl=${String(h['ip.ttl'])},icmp_type=8,icmp_code=0`;
+        const rt = await switchTrace(peer.switchControl, rflow);
+        remote = [`## Switch tables on ${peer.name}, from ${host.name}'s tunnel (ofproto/trace)`, rt.text ?? `Datapath actions: ${rt.datapathActions ?? '?'}`];
+      }
     }
   }
   const fate = result.fate.outputs.length ? `delivered to ${result.fate.outputs.map((o) => o.port).join(', ')}` : `dropped (${result.fate.drops.map((d) => `${d.datapath} ${d.stage}: ${d.how}`).join('; ')})`;
@@ -116,5 +161,6 @@ export async function labTrace(from: string, to: string, state: LabState | undef
     logical,
     `## Switch tables on ${host.name} (ofproto/trace)`,
     physical,
+    ...remote,
   ].join('\n') + '\n';
 }
