@@ -23,7 +23,9 @@ import {
   encodeDhcp,
   writeBits,
   buildIp4Frame,
+  buildIp6Frame,
   buildNeighborAdvertisement,
+  buildNeighborSolicitation,
   buildTcp4,
   decodePacket,
   field,
@@ -100,6 +102,9 @@ export class Pinctrl {
       case 'icmp4_error':
       case 'nd_na':
       case 'nd_na_router':
+      case 'nd_ns':
+      case 'icmp6':
+      case 'icmp6_error':
       case 'tcp_reset':
         if (action.kind !== 'block') return;
         return this.synthesize(op, action.body, p);
@@ -170,6 +175,20 @@ export class Pinctrl {
           target: d.icmp.ndTarget ?? d.ip6.dst,
           router: op === 'nd_na_router',
         });
+      case 'nd_ns':
+        // A neighbour solicitation for the IPv6 destination, from the packet's own addresses;
+        // the block may set nd.target (a next hop other than the destination).
+        if (!d.ip6) return undefined;
+        return buildNeighborSolicitation({ ethSrc: d.eth.src, ipSrc: d.ip6.src, target: d.ip6.dst });
+      case 'icmp6':
+      case 'icmp6_error': {
+        // Destination unreachable (type 1, code 1) quoting as much of the original as fits the
+        // 1280-byte minimum MTU, with the original's addresses (the block turns them around).
+        if (!d.ip6) return undefined;
+        const l3 = original.subarray(d.layout.l3);
+        const quote = l3.subarray(0, Math.min(l3.length, 1280 - 48));
+        return buildIp6Frame({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip6.src, dst: d.ip6.dst, hopLimit: 255 }, { proto: 'icmp6', type: 1, code: 1, rest: 0, payload: quote });
+      }
       case 'tcp_reset': {
         if (!d.ip4 || !d.tcp) return undefined;
         const seqEnd = (d.tcp.seq + Math.max(1, d.tcp.payload.length)) >>> 0;

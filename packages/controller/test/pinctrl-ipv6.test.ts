@@ -1,0 +1,93 @@
+// IPv6 packet-ins on the real data path: a router built by real ovn-northd resolves an unknown
+// next hop with nd_ns (a neighbour solicitation leaves on the far switch), learns it from the
+// advertisement (put_nd, a MAC_Binding), and answers a packet whose hop limit runs out with
+// icmp6_error (time exceeded, back to the sender). The controller's flows run on an in-process
+// switch; pinctrl answers the switch's packet-ins.
+import t from 'tap';
+import { logger } from '@ovnts/ovsdb';
+import { buildIcmp6Echo, buildNeighborAdvertisement, decodePacket, formatIp6, type FlowKey } from '@ovnts/switch';
+import { Switch } from '@ovnts/switch/dist/src/switch.js';
+import { northdMissing, withRealOvn } from '@ovnts/testkit';
+import { southboundState } from './helpers/sb-rows.js';
+import type { SwitchControl } from '../src/controller.js';
+import { computeDesired } from '../src/desired.js';
+import { Pinctrl } from '../src/pinctrl.js';
+
+const NB = [
+  ['ls-add', 'sw1'], ['ls-add', 'sw2'], ['lr-add', 'r1'],
+  ['lrp-add', 'r1', 'r1-sw1', '00:00:00:00:ff:01', 'fd01::1/64'],
+  ['lrp-add', 'r1', 'r1-sw2', '00:00:00:00:ff:02', 'fd02::1/64'],
+  ['lsp-add', 'sw1', 'sw1-r1', '--', 'lsp-set-type', 'sw1-r1', 'router', '--', 'lsp-set-addresses', 'sw1-r1', 'router', '--', 'lsp-set-options', 'sw1-r1', 'router-port=r1-sw1'],
+  ['lsp-add', 'sw2', 'sw2-r1', '--', 'lsp-set-type', 'sw2-r1', 'router', '--', 'lsp-set-addresses', 'sw2-r1', 'router', '--', 'lsp-set-options', 'sw2-r1', 'router-port=r1-sw2'],
+  ['lsp-add', 'sw1', 'vm1', '--', 'lsp-set-addresses', 'vm1', '00:00:00:00:01:01 fd01::10'],
+  // vm2's address is not known to OVN ("unknown"): the router must ask for it.
+  ['lsp-add', 'sw2', 'vm2', '--', 'lsp-set-addresses', 'vm2', 'unknown'],
+];
+
+function control(sw: Switch): SwitchControl {
+  return {
+    bundle: async (mods) => void sw.bundle(mods),
+    addGroup: async (group) => void sw.groupMod({ command: 'add', group }),
+    modifyGroup: async (group) => void sw.groupMod({ command: 'modify', group, mayCreate: true }),
+    deleteGroup: async (id) => void sw.groupMod({ command: 'delete', id }),
+    dumpFlows: async () => sw.dumpFlows(),
+    dumpGroups: async () => sw.dumpGroups(),
+    packetOut: async (frame, actions, opts) => sw.packetOut(frame, actions, opts),
+    resume: async (cont, frame, key?: FlowKey) => sw.resume(cont, frame, key),
+    onPacketIn: (h) => void sw.onPacketIn(h),
+  };
+}
+
+const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+t.test('nd_ns, put_nd and icmp6_error on the data path', { skip: northdMissing() ?? false }, async (t) => {
+  await withRealOvn(NB, [['chassis-add', 'hv1', 'geneve', '127.0.0.1']], async ({ sbctl }) => {
+    const sb = await southboundState(sbctl);
+    const here = sb.chassis[0]!;
+    const ports = sb.ports.map((p) => (p.type === '' ? { ...p, chassis: here._uuid } : p));
+    const sw = await Switch.create({ name: 'br-int', expireIntervalMs: 0 });
+    const delivered: { port: string; frame: Uint8Array }[] = [];
+    const vifs = new Map<string, number>();
+    for (const name of ['vm1', 'vm2']) vifs.set(name, (await sw.addPort({ type: 'internal', name }, (frame) => delivered.push({ port: name, frame }))).ofport);
+    const state = { ...sb, ports };
+    const zones = new Map<string, number>();
+    const r = computeDesired(state, { chassis: here.name, vifs, tunnels: new Map(), zone: (o) => zones.get(o) ?? (zones.set(o, zones.size + 1), zones.size) });
+    for (const g of r.flows.groupTable().values()) sw.groupMod({ command: 'add', group: g });
+    sw.bundle([...r.flows.entries().values()].map((f) => ({ command: 'add' as const, table: f.table, priority: f.priority, match: f.match, actions: f.actions, cookie: f.cookie })));
+    const pinctrl = new Pinctrl({ sw: control(sw), log: logger('pinctrl-test') });
+    pinctrl.update({ sb: state, chassis: here.name, vifs });
+    sw.onPacketIn((p) => pinctrl.handle(p));
+
+    // vm1 pings fd02::5 (vm2, unknown to OVN): the router solicits it on sw2.
+    const echo = buildIcmp6Echo({ src: '00:00:00:00:01:01', dst: '00:00:00:00:ff:01' }, { src: 'fd01::10', dst: 'fd02::5', hopLimit: 64 }, { id: 7, seq: 1, data: new Uint8Array(8) });
+    sw.ports.send('vm1', echo);
+    await wait(50);
+    const ns = delivered.map((d) => ({ port: d.port, p: decodePacket(d.frame) })).find((x) => x.p.icmp?.type === 135);
+    t.ok(ns, 'a neighbour solicitation came out');
+    t.equal(ns?.port, 'vm2', 'on the far switch');
+    t.equal(ns?.p.icmp?.ndTarget !== undefined ? formatIp6(ns.p.icmp.ndTarget) : undefined, 'fd02::5', 'for the destination');
+    t.equal(ns?.p.ip6 ? formatIp6(ns.p.ip6.dst) : undefined, 'ff02::1:ff00:5', "to the target's solicited-node address");
+    // As ovn-controller composes it (and ovn-trace shows it): the packet's own source address.
+    t.equal(ns?.p.ip6 ? formatIp6(ns.p.ip6.src) : undefined, 'fd01::10', "with the original packet's source address");
+
+    // vm2 advertises itself: the router's put_nd packet-in is handled (with no Southbound
+    // connection here, it has nowhere to write the MAC_Binding, and must not fail).
+    const na = buildNeighborAdvertisement({ ethSrc: '00:00:00:00:02:05', ethDst: '00:00:00:00:ff:02', ipSrc: 'fd02::5', ipDst: 'fd02::1', target: 'fd02::5' });
+    delivered.length = 0;
+    sw.ports.send('vm2', na);
+    await wait(30);
+    t.ok((pinctrl.stats.byOp['put_nd'] ?? 0) > 0, 'the advertisement reached put_nd');
+
+    // A packet whose hop limit runs out at the router: time exceeded back to vm1.
+    delivered.length = 0;
+    const dying = buildIcmp6Echo({ src: '00:00:00:00:01:01', dst: '00:00:00:00:ff:01' }, { src: 'fd01::10', dst: 'fd02::5', hopLimit: 1 }, { id: 7, seq: 2, data: new Uint8Array(8) });
+    sw.ports.send('vm1', dying);
+    await wait(50);
+    const err = delivered.map((d) => ({ port: d.port, p: decodePacket(d.frame) })).find((x) => x.p.icmp?.type === 3);
+    t.ok(err, 'an ICMPv6 time-exceeded came out');
+    t.equal(err?.port, 'vm1', 'back to the sender');
+    t.equal(err?.p.ip6 ? formatIp6(err.p.ip6.dst) : undefined, 'fd01::10', 'addressed to the sender');
+    t.equal(err?.p.ip6 ? formatIp6(err.p.ip6.src) : undefined, 'fd01::1', "from the router port's address");
+    t.equal(pinctrl.stats.failed, 0, 'no packet-in failed');
+  });
+});
