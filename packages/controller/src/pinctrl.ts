@@ -18,6 +18,30 @@ import {
   DHCPREQUEST,
   buildArp,
   buildUdp4,
+  buildUdp6,
+  macToBytes,
+  decodeDhcp6,
+  dnsNames,
+  duidLl,
+  encodeDhcp6,
+  iaNaOption,
+  parseIp6,
+  writeIp6,
+  DHCP6_ADVERTISE,
+  DHCP6_CONFIRM,
+  DHCP6_INFORMATION_REQUEST,
+  DHCP6_OPT_CLIENTID,
+  DHCP6_OPT_DNS_SERVERS,
+  DHCP6_OPT_DOMAIN_LIST,
+  DHCP6_OPT_IA_NA,
+  DHCP6_OPT_RAPID_COMMIT,
+  DHCP6_OPT_SERVERID,
+  DHCP6_REBIND,
+  DHCP6_RENEW,
+  DHCP6_REPLY,
+  DHCP6_REQUEST,
+  DHCP6_SOLICIT,
+  type Dhcp6Option,
   decodeDhcp,
   dhcpOptionsFromOvn,
   encodeDhcp,
@@ -111,6 +135,9 @@ export class Pinctrl {
       case 'put_dhcp_opts':
         if (action.kind !== 'result' || !p.continuation) return;
         return this.dhcp(action, p);
+      case 'put_dhcpv6_opts':
+        if (action.kind !== 'result' || !p.continuation) return;
+        return this.dhcp6(action, p);
       default:
         // log, trigger_event, … need no packet; the rest are not handled on this chassis yet.
         return;
@@ -216,13 +243,7 @@ export class Pinctrl {
     const type = request?.options.messageType;
     let frame: Uint8Array | undefined;
     if (d.eth && d.ip4 && d.udp && request && (type === DHCPDISCOVER || type === DHCPREQUEST)) {
-      const values: Record<string, string | string[]> = {};
-      for (const arg of a.args) {
-        if (arg.key === undefined) continue;
-        const v = arg.value;
-        values[arg.key] = v.kind === 'set' ? v.items.map((c) => (c.kind === 'str' ? c.value : printConstant(c))) : v.kind === 'const' ? (v.c.kind === 'str' ? v.c.value : printConstant(v.c)) : v.kind === 'word' ? v.word : '';
-      }
-      const { offerIp, options } = dhcpOptionsFromOvn(values);
+      const { offerIp, options } = dhcpOptionsFromOvn(resultArgs(a));
       const reply = encodeDhcp({
         op: BOOTP_REPLY,
         xid: request.xid,
@@ -232,6 +253,53 @@ export class Pinctrl {
         options: { ...options, messageType: type === DHCPDISCOVER ? DHCPOFFER : DHCPACK },
       });
       frame = buildUdp4({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip4.src, dst: d.ip4.dst, ttl: d.ip4.ttl }, { srcPort: d.udp.srcPort, dstPort: d.udp.dstPort, payload: reply });
+      setResult(key, a.dst, 1n);
+    } else setResult(key, a.dst, 0n);
+    await this.opts.sw.resume(p.continuation!, frame, key);
+  }
+
+  /**
+   * put_dhcpv6_opts: answers a DHCPv6 client (RFC 8415) with the flow's options — SOLICIT with
+   * an ADVERTISE (a REPLY when the client asked for rapid commit), REQUEST, RENEW, REBIND,
+   * CONFIRM and INFORMATION-REQUEST with a REPLY: the server's DUID from server_id, the client's
+   * DUID back, the address (ia_addr) in the client's IA_NA unless stateless, DNS servers and
+   * the domain search list — then resumes with the result bit set. Anything else resumes with
+   * the bit clear.
+   */
+  private async dhcp6(a: Extract<LAction, { kind: 'result' }>, p: PacketIn): Promise<void> {
+    const key = p.key.slice();
+    const d = decodePacket(p.frame);
+    const request = d.udp ? decodeDhcp6(d.udp.payload) : undefined;
+    const values = resultArgs(a);
+    const serverMac = typeof values['server_id'] === 'string' ? parseMacText(values['server_id']) : undefined;
+    const answers: Record<number, number> = {
+      [DHCP6_SOLICIT]: DHCP6_ADVERTISE,
+      [DHCP6_REQUEST]: DHCP6_REPLY,
+      [DHCP6_RENEW]: DHCP6_REPLY,
+      [DHCP6_REBIND]: DHCP6_REPLY,
+      [DHCP6_CONFIRM]: DHCP6_REPLY,
+      [DHCP6_INFORMATION_REQUEST]: DHCP6_REPLY,
+    };
+    let frame: Uint8Array | undefined;
+    const clientId = request?.options.find((o) => o.code === DHCP6_OPT_CLIENTID);
+    if (d.eth && d.ip6 && d.udp && request && serverMac && clientId && answers[request.type] !== undefined) {
+      const rapid = request.type === DHCP6_SOLICIT && request.options.some((o) => o.code === DHCP6_OPT_RAPID_COMMIT);
+      const options: Dhcp6Option[] = [{ code: DHCP6_OPT_SERVERID, data: duidLl(serverMac) }, clientId];
+      if (rapid) options.push({ code: DHCP6_OPT_RAPID_COMMIT, data: new Uint8Array(0) });
+      const ia = request.options.find((o) => o.code === DHCP6_OPT_IA_NA);
+      const addr = values['ia_addr'];
+      if (ia && ia.data.length >= 4 && typeof addr === 'string' && request.type !== DHCP6_INFORMATION_REQUEST) options.push(iaNaOption(ia.data.subarray(0, 4), addr));
+      const dns = values['dns_server'];
+      const dnsList = Array.isArray(dns) ? dns : typeof dns === 'string' ? [dns] : [];
+      if (dnsList.length) {
+        const data = new Uint8Array(16 * dnsList.length);
+        dnsList.forEach((x, i) => writeIp6(data, 16 * i, parseIp6(x)));
+        options.push({ code: DHCP6_OPT_DNS_SERVERS, data });
+      }
+      const domain = values['domain_search'];
+      if (typeof domain === 'string' && domain) options.push({ code: DHCP6_OPT_DOMAIN_LIST, data: dnsNames([domain]) });
+      const reply = encodeDhcp6({ type: rapid ? DHCP6_REPLY : answers[request.type]!, xid: request.xid, options });
+      frame = buildUdp6({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip6.src, dst: d.ip6.dst, hopLimit: d.ip6.hopLimit }, { srcPort: d.udp.srcPort, dstPort: d.udp.dstPort, payload: reply });
       setResult(key, a.dst, 1n);
     } else setResult(key, a.dst, 0n);
     await this.opts.sw.resume(p.continuation!, frame, key);
@@ -263,6 +331,25 @@ export class Pinctrl {
     if (existing) tx.update('MAC_Binding', [['_uuid', '==', ovsUuid(existing._uuid)]], { mac, timestamp: Date.now() });
     else tx.insert('MAC_Binding', { logical_port: pb.logical_port, ip, mac, datapath: ovsUuid(dp._uuid), timestamp: Date.now() });
     await tx.execute();
+  }
+}
+
+/** A put_dhcp(v6)_opts call's key = value arguments as text (sets as lists). */
+function resultArgs(a: Extract<LAction, { kind: 'result' }>): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = {};
+  for (const arg of a.args) {
+    if (arg.key === undefined) continue;
+    const v = arg.value;
+    values[arg.key] = v.kind === 'set' ? v.items.map((c) => (c.kind === 'str' ? c.value : printConstant(c))) : v.kind === 'const' ? (v.c.kind === 'str' ? v.c.value : printConstant(v.c)) : v.kind === 'word' ? v.word : '';
+  }
+  return values;
+}
+
+function parseMacText(text: string): Uint8Array | undefined {
+  try {
+    return macToBytes(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,11 +1,15 @@
 // IPv6 packet-ins on the real data path: a router built by real ovn-northd resolves an unknown
 // next hop with nd_ns (a neighbour solicitation leaves on the far switch), learns it from the
 // advertisement (put_nd, a MAC_Binding), and answers a packet whose hop limit runs out with
-// icmp6_error (time exceeded, back to the sender). The controller's flows run on an in-process
+// icmp6_error (time exceeded, back to the sender); and OVN's native DHCPv6 (put_dhcpv6_opts)
+// answers a client's SOLICIT and REQUEST. The controller's flows run on an in-process
 // switch; pinctrl answers the switch's packet-ins.
 import t from 'tap';
 import { logger } from '@ovnts/ovsdb';
-import { buildIcmp6Echo, buildNeighborAdvertisement, decodePacket, formatIp6, type FlowKey } from '@ovnts/switch';
+import {
+  DHCP6_ADVERTISE, DHCP6_OPT_CLIENTID, DHCP6_OPT_DNS_SERVERS, DHCP6_OPT_IA_NA, DHCP6_OPT_SERVERID, DHCP6_REPLY, DHCP6_REQUEST, DHCP6_SOLICIT,
+  buildIcmp6Echo, buildNeighborAdvertisement, buildUdp6, decodeDhcp6, decodePacket, encodeDhcp6, formatIp6, iaNaAddress, type FlowKey,
+} from '@ovnts/switch';
 import { Switch } from '@ovnts/switch/dist/src/switch.js';
 import { northdMissing, withRealOvn } from '@ovnts/testkit';
 import { southboundState } from './helpers/sb-rows.js';
@@ -22,6 +26,8 @@ const NB = [
   ['lsp-add', 'sw1', 'vm1', '--', 'lsp-set-addresses', 'vm1', '00:00:00:00:01:01 fd01::10'],
   // vm2's address is not known to OVN ("unknown"): the router must ask for it.
   ['lsp-add', 'sw2', 'vm2', '--', 'lsp-set-addresses', 'vm2', 'unknown'],
+  // OVN's native DHCPv6 for vm1.
+  ['--id=@d6', 'create', 'DHCP_Options', 'cidr="fd01::/64"', 'options="server_id"="00:00:00:00:10:02" "dns_server"="{fd01::53}" "domain_search"="example.org"', '--', 'set', 'Logical_Switch_Port', 'vm1', 'dhcpv6_options=@d6'],
 ];
 
 function control(sw: Switch): SwitchControl {
@@ -40,7 +46,7 @@ function control(sw: Switch): SwitchControl {
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-t.test('nd_ns, put_nd and icmp6_error on the data path', { skip: northdMissing() ?? false }, async (t) => {
+t.test('nd_ns, put_nd, icmp6_error and DHCPv6 on the data path', { skip: northdMissing() ?? false }, async (t) => {
   await withRealOvn(NB, [['chassis-add', 'hv1', 'geneve', '127.0.0.1']], async ({ sbctl }) => {
     const sb = await southboundState(sbctl);
     const here = sb.chassis[0]!;
@@ -88,6 +94,32 @@ t.test('nd_ns, put_nd and icmp6_error on the data path', { skip: northdMissing()
     t.equal(err?.port, 'vm1', 'back to the sender');
     t.equal(err?.p.ip6 ? formatIp6(err.p.ip6.dst) : undefined, 'fd01::10', 'addressed to the sender');
     t.equal(err?.p.ip6 ? formatIp6(err.p.ip6.src) : undefined, 'fd01::1', "from the router port's address");
+
+    // DHCPv6: vm1 solicits from its link-local address; OVN advertises fd01::10, then replies.
+    const duid = Uint8Array.from([0, 3, 0, 1, 0, 0, 0, 0, 1, 1]);
+    const iaid = Uint8Array.from([0, 0, 0, 9]);
+    const ask = (type: number): Uint8Array => buildUdp6(
+      { src: '00:00:00:00:01:01', dst: '33:33:00:01:00:02' },
+      { src: 'fe80::200:ff:fe00:101', dst: 'ff02::1:2', hopLimit: 1 },
+      { srcPort: 546, dstPort: 547, payload: encodeDhcp6({ type, xid: 0x123456, options: [{ code: DHCP6_OPT_CLIENTID, data: duid }, { code: DHCP6_OPT_IA_NA, data: Uint8Array.from([...iaid, 0, 0, 0, 0, 0, 0, 0, 0]) }] }) },
+    );
+    for (const [type, want] of [[DHCP6_SOLICIT, DHCP6_ADVERTISE], [DHCP6_REQUEST, DHCP6_REPLY]] as const) {
+      delivered.length = 0;
+      sw.ports.send('vm1', ask(type));
+      await wait(50);
+      const got = delivered.map((x) => ({ port: x.port, p: decodePacket(x.frame) })).find((x) => x.p.udp?.dstPort === 546);
+      const m = got?.p.udp ? decodeDhcp6(got.p.udp.payload) : undefined;
+      t.equal(got?.port, 'vm1', `DHCPv6 ${type}: the answer goes back to vm1`);
+      t.equal(m?.type, want, `DHCPv6 ${type}: answered with ${want}`);
+      t.equal(m?.xid, 0x123456, 'same transaction');
+      const ia = m?.options.find((o) => o.code === DHCP6_OPT_IA_NA);
+      t.equal(ia ? formatIp6(iaNaAddress(ia)!) : undefined, 'fd01::10', "the port's address in the client's IA_NA");
+      t.same([...(m?.options.find((o) => o.code === DHCP6_OPT_SERVERID)?.data ?? [])], [0, 3, 0, 1, 0, 0, 0, 0, 0x10, 2], 'server DUID-LL from server_id');
+      t.same([...(m?.options.find((o) => o.code === DHCP6_OPT_CLIENTID)?.data ?? [])], [...duid], "the client's DUID back");
+      const dns = m?.options.find((o) => o.code === DHCP6_OPT_DNS_SERVERS);
+      t.equal(dns ? formatIp6(dns.data.subarray(0, 16)) : undefined, 'fd01::53', 'DNS server');
+      t.equal(got?.p.ip6 ? formatIp6(got.p.ip6.src) : undefined, 'fe80::200:ff:fe00:1002', "from the server's link-local address");
+    }
     t.equal(pinctrl.stats.failed, 0, 'no packet-in failed');
   });
 });

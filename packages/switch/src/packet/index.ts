@@ -8,3 +8,4 @@ export * from './build.js';
 export * from './decode.js';
 export * from './geneve.js';
 export * from './dhcp.js';
+export * from './dhcp6.js';
