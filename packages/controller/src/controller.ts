@@ -80,6 +80,7 @@ const SB_TABLES = {
   Port_Group: true,
   HA_Chassis_Group: true,
   HA_Chassis: true,
+  DNS: true,
 } as const;
 
 const VS_TABLES = { Open_vSwitch: true, Bridge: true, Port: true, Interface: true } as const;
@@ -343,6 +344,7 @@ export class Controller {
       chassis,
       haGroups,
       haChassis,
+      dns: this.sbRows(Sb.tables.DNS),
     };
     const nbCfg = this.sbRows(Sb.tables.SB_Global)[0]?.nb_cfg ?? 0;
     const result = computeDesired(sb, { chassis: cfg.systemId, vifs, tunnels, zone: (o) => this.zone(o), cache: this.cache, physicalMemo: this.physicalMemo }, this.groupIds);

@@ -24,6 +24,8 @@ export interface SouthboundState {
   readonly chassis: readonly Sb.Chassis[];
   readonly haGroups: readonly Sb.HAChassisGroup[];
   readonly haChassis: readonly Sb.HAChassis[];
+  /** DNS records (for pinctrl's dns_lookup; not needed to compute flows). */
+  readonly dns?: readonly Sb.DNS[];
 }
 
 export interface LocalState {

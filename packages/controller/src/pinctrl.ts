@@ -138,6 +138,12 @@ export class Pinctrl {
       case 'put_dhcpv6_opts':
         if (action.kind !== 'result' || !p.continuation) return;
         return this.dhcp6(action, p);
+      case 'put_nd_ra_opts':
+        if (action.kind !== 'result' || !p.continuation) return;
+        return this.routerAdvertisement(action, p);
+      case 'dns_lookup':
+        if (action.kind !== 'result' || !p.continuation) return;
+        return this.dnsLookup(action, p);
       default:
         // log, trigger_event, … need no packet; the rest are not handled on this chassis yet.
         return;
@@ -305,6 +311,75 @@ export class Pinctrl {
     await this.opts.sw.resume(p.continuation!, frame, key);
   }
 
+  /**
+   * put_nd_ra_opts: answers a router solicitation with a router advertisement (RFC 4861 §4.2)
+   * built from the flow's options — M/O flags from addr_mode, router preference, the router's
+   * link-layer address, MTU, each prefix (autonomous unless DHCPv6-stateful), RDNSS — with the
+   * original's addresses (the next flows turn them around), then resumes with the bit set.
+   */
+  private async routerAdvertisement(a: Extract<LAction, { kind: 'result' }>, p: PacketIn): Promise<void> {
+    const key = p.key.slice();
+    const d = decodePacket(p.frame);
+    const v = resultArgs(a);
+    const list = (x: string | string[] | undefined): string[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+    let frame: Uint8Array | undefined;
+    if (d.eth && d.ip6 && d.icmp?.type === 133 && typeof v['slla'] === 'string') {
+      const mode = String(v['addr_mode'] ?? 'slaac');
+      const flags = (mode === 'dhcpv6_stateful' ? 0x80 : 0) | (mode !== 'slaac' ? 0x40 : 0) | ({ HIGH: 0x08, LOW: 0x18 }[String(v['router_preference'] ?? '')] ?? 0);
+      const opts: number[] = [1, 1, ...macToBytes(v['slla'])];
+      const mtu = Number(v['mtu'] ?? 0);
+      if (mtu > 0) opts.push(5, 1, 0, 0, (mtu >>> 24) & 0xff, (mtu >>> 16) & 0xff, (mtu >>> 8) & 0xff, mtu & 0xff);
+      for (const prefix of list(v['prefix'])) {
+        const [net, plen] = prefix.split('/');
+        const addr = new Uint8Array(16);
+        writeIp6(addr, 0, parseIp6(net!));
+        // On-link; autonomous (SLAAC) unless addresses come from DHCPv6; lifetimes infinite.
+        opts.push(3, 4, Number(plen), 0x80 | (mode === 'dhcpv6_stateful' ? 0 : 0x40), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, ...addr);
+      }
+      const rdnss = list(v['rdnss']);
+      if (rdnss.length) {
+        opts.push(25, 1 + 2 * rdnss.length, 0, 0, 0xff, 0xff, 0xff, 0xff);
+        for (const x of rdnss) {
+          const addr = new Uint8Array(16);
+          writeIp6(addr, 0, parseIp6(x));
+          opts.push(...addr);
+        }
+      }
+      // Current hop limit 255, flags, router lifetime 0xffff s; then reachable time, retrans timer (0: unspecified).
+      const rest = ((255 << 24) | (flags << 16) | 0xffff) >>> 0;
+      frame = buildIp6Frame({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip6.src, dst: d.ip6.dst, hopLimit: 255 }, { proto: 'icmp6', type: 134, code: 0, rest, payload: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, ...opts]) });
+      setResult(key, a.dst, 1n);
+    } else setResult(key, a.dst, 0n);
+    await this.opts.sw.resume(p.continuation!, frame, key);
+  }
+
+  /**
+   * dns_lookup: answers an A or AAAA query for a name in the datapath's DNS records (Southbound
+   * DNS rows) with a response carrying the original's addresses and ports (the next flows turn
+   * them around); a query it cannot answer resumes with the bit clear and goes on its way.
+   */
+  private async dnsLookup(a: Extract<LAction, { kind: 'result' }>, p: PacketIn): Promise<void> {
+    const key = p.key.slice();
+    const d = decodePacket(p.frame);
+    const q = d.udp ? parseDnsQuery(d.udp.payload) : undefined;
+    const dpKey = Number(readBits(p.key, METADATA_LOC));
+    const view = this.view;
+    const dp = view?.sb.datapaths.find((x) => x.tunnel_key === dpKey);
+    let frame: Uint8Array | undefined;
+    if (d.eth && d.udp && (d.ip4 || d.ip6) && q && dp && (q.type === 1 || q.type === 28)) {
+      const values = (view?.sb.dns ?? []).filter((r) => r.datapaths.includes(dp._uuid)).map((r) => r.records[q.name.toLowerCase()]).find((x) => x !== undefined);
+      const addrs = (values ?? '').split(/\s+/).filter((x) => (q.type === 1 ? /^\d+\.\d+\.\d+\.\d+$/.test(x) : x.includes(':')));
+      if (addrs.length) {
+        const payload = dnsResponse(d.udp.payload, q, addrs);
+        frame = d.ip4
+          ? buildUdp4({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip4.src, dst: d.ip4.dst, ttl: d.ip4.ttl }, { srcPort: d.udp.srcPort, dstPort: d.udp.dstPort, payload })
+          : buildUdp6({ src: d.eth.src, dst: d.eth.dst }, { src: d.ip6!.src, dst: d.ip6!.dst, hopLimit: d.ip6!.hopLimit }, { srcPort: d.udp.srcPort, dstPort: d.udp.dstPort, payload });
+      }
+    }
+    setResult(key, a.dst, frame ? 1n : 0n);
+    await this.opts.sw.resume(p.continuation!, frame, key);
+  }
+
   /** put_arp(inport, ip, mac) / put_nd: learn (or refresh) a MAC_Binding. */
   private async putMacBinding(a: LAction, p: PacketIn): Promise<void> {
     if (a.kind !== 'call' || !a.args) return;
@@ -332,6 +407,47 @@ export class Pinctrl {
     else tx.insert('MAC_Binding', { logical_port: pb.logical_port, ip, mac, datapath: ovsUuid(dp._uuid), timestamp: Date.now() });
     await tx.execute();
   }
+}
+
+interface DnsQuery {
+  readonly name: string;
+  readonly type: number;
+  /** Where the question ends (answers follow it). */
+  readonly end: number;
+}
+
+/** The single question of a standard DNS query (RFC 1035 §4.1), or undefined. */
+function parseDnsQuery(b: Uint8Array): DnsQuery | undefined {
+  if (b.length < 12 || (b[2]! & 0xf8) !== 0 || ((b[4]! << 8) | b[5]!) !== 1) return undefined;
+  const labels: string[] = [];
+  let off = 12;
+  for (let n = b[off]; n !== undefined && n !== 0; n = b[off]) {
+    if (n > 63 || off + 1 + n > b.length) return undefined;
+    labels.push(new TextDecoder().decode(b.subarray(off + 1, off + 1 + n)));
+    off += 1 + n;
+  }
+  if (off + 5 > b.length) return undefined;
+  return { name: labels.join('.'), type: (b[off + 1]! << 8) | b[off + 2]!, end: off + 5 };
+}
+
+/** The response to `query`: its header (as an authoritative answer) and question, then the addresses. */
+function dnsResponse(query: Uint8Array, q: DnsQuery, addrs: readonly string[]): Uint8Array {
+  const out: number[] = [...query.subarray(0, q.end)];
+  out[2] = 0x84 | (query[2]! & 0x01); // QR, AA, RD as asked
+  out[3] = 0;
+  out[6] = 0;
+  out[7] = addrs.length;
+  out[8] = out[9] = out[10] = out[11] = 0;
+  for (const addr of addrs) {
+    const rdata = q.type === 1 ? addr.split('.').map(Number) : (() => {
+      const b = new Uint8Array(16);
+      writeIp6(b, 0, parseIp6(addr));
+      return [...b];
+    })();
+    // A pointer to the question's name, type, class IN, TTL 3600, the address.
+    out.push(0xc0, 12, 0, q.type, 0, 1, 0, 0, 0x0e, 0x10, 0, rdata.length, ...rdata);
+  }
+  return Uint8Array.from(out);
 }
 
 /** A put_dhcp(v6)_opts call's key = value arguments as text (sets as lists). */

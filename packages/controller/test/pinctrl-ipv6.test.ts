@@ -2,13 +2,14 @@
 // next hop with nd_ns (a neighbour solicitation leaves on the far switch), learns it from the
 // advertisement (put_nd, a MAC_Binding), and answers a packet whose hop limit runs out with
 // icmp6_error (time exceeded, back to the sender); and OVN's native DHCPv6 (put_dhcpv6_opts)
-// answers a client's SOLICIT and REQUEST. The controller's flows run on an in-process
+// answers a client's SOLICIT and REQUEST; router solicitations get advertisements
+// (put_nd_ra_opts) and DNS queries answers from the switch's records (dns_lookup). The controller's flows run on an in-process
 // switch; pinctrl answers the switch's packet-ins.
 import t from 'tap';
 import { logger } from '@ovnts/ovsdb';
 import {
   DHCP6_ADVERTISE, DHCP6_OPT_CLIENTID, DHCP6_OPT_DNS_SERVERS, DHCP6_OPT_IA_NA, DHCP6_OPT_SERVERID, DHCP6_REPLY, DHCP6_REQUEST, DHCP6_SOLICIT,
-  buildIcmp6Echo, buildNeighborAdvertisement, buildUdp6, decodeDhcp6, decodePacket, encodeDhcp6, formatIp6, iaNaAddress, type FlowKey,
+  buildIcmp6Echo, buildIp6Frame, buildNeighborAdvertisement, buildUdp6, decodeDhcp6, decodePacket, encodeDhcp6, formatIp6, iaNaAddress, type FlowKey,
 } from '@ovnts/switch';
 import { Switch } from '@ovnts/switch/dist/src/switch.js';
 import { northdMissing, withRealOvn } from '@ovnts/testkit';
@@ -27,6 +28,9 @@ const NB = [
   // vm2's address is not known to OVN ("unknown"): the router must ask for it.
   ['lsp-add', 'sw2', 'vm2', '--', 'lsp-set-addresses', 'vm2', 'unknown'],
   // OVN's native DHCPv6 for vm1.
+  // Router advertisements on sw1's side, and DNS records on sw1.
+  ['set', 'Logical_Router_Port', 'r1-sw1', 'ipv6_ra_configs:address_mode=slaac', 'ipv6_ra_configs:mtu=1400'],
+  ['--id=@dns', 'create', 'DNS', 'records={"vm2.example.org"="fd02::5 10.0.2.5"}', '--', 'add', 'Logical_Switch', 'sw1', 'dns_records', '@dns'],
   ['--id=@d6', 'create', 'DHCP_Options', 'cidr="fd01::/64"', 'options="server_id"="00:00:00:00:10:02" "dns_server"="{fd01::53}" "domain_search"="example.org"', '--', 'set', 'Logical_Switch_Port', 'vm1', 'dhcpv6_options=@d6'],
 ];
 
@@ -46,7 +50,7 @@ function control(sw: Switch): SwitchControl {
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-t.test('nd_ns, put_nd, icmp6_error and DHCPv6 on the data path', { skip: northdMissing() ?? false }, async (t) => {
+t.test('nd_ns, put_nd, icmp6_error, DHCPv6, router advertisements and DNS on the data path', { skip: northdMissing() ?? false }, async (t) => {
   await withRealOvn(NB, [['chassis-add', 'hv1', 'geneve', '127.0.0.1']], async ({ sbctl }) => {
     const sb = await southboundState(sbctl);
     const here = sb.chassis[0]!;
@@ -119,6 +123,40 @@ t.test('nd_ns, put_nd, icmp6_error and DHCPv6 on the data path', { skip: northdM
       const dns = m?.options.find((o) => o.code === DHCP6_OPT_DNS_SERVERS);
       t.equal(dns ? formatIp6(dns.data.subarray(0, 16)) : undefined, 'fd01::53', 'DNS server');
       t.equal(got?.p.ip6 ? formatIp6(got.p.ip6.src) : undefined, 'fe80::200:ff:fe00:1002', "from the server's link-local address");
+    }
+
+    // A router solicitation from vm1: an advertisement of fd01::/64 (SLAAC), MTU 1400.
+    delivered.length = 0;
+    sw.ports.send('vm1', buildIp6Frame({ src: '00:00:00:00:01:01', dst: '33:33:00:00:00:02' }, { src: 'fe80::200:ff:fe00:101', dst: 'ff02::2', hopLimit: 255 }, {
+      proto: 'icmp6', type: 133, code: 0, rest: 0, payload: Uint8Array.from([1, 1, 0, 0, 0, 0, 1, 1]),
+    }));
+    await wait(50);
+    const ra = delivered.map((x) => ({ port: x.port, frame: x.frame, p: decodePacket(x.frame) })).find((x) => x.p.icmp?.type === 134);
+    t.equal(ra?.port, 'vm1', 'a router advertisement back to vm1');
+    t.equal(ra?.p.ip6 ? formatIp6(ra.p.ip6.src) : undefined, 'fe80::200:ff:fe00:ff01', "from the router port's link-local address");
+    const body = ra ? ra.frame.subarray(ra.p.layout.l4 + 16) : new Uint8Array(0);
+    const options = new Map<number, Uint8Array>();
+    for (let off = 0; off + 2 <= body.length && body[off + 1]! > 0; off += 8 * body[off + 1]!) options.set(body[off]!, body.subarray(off, off + 8 * body[off + 1]!));
+    const prefix = options.get(3);
+    t.equal(prefix ? `${formatIp6(prefix.subarray(16, 32))}/${prefix[2]}` : undefined, 'fd01::/64', 'prefix information');
+    t.equal(prefix ? prefix[3]! & 0x40 : undefined, 0x40, 'autonomous (SLAAC)');
+    const mtu = options.get(5);
+    t.equal(mtu ? new DataView(mtu.buffer, mtu.byteOffset).getUint32(4) : undefined, 1400, 'MTU option');
+    t.same([...(options.get(1)?.subarray(2, 8) ?? [])], [0, 0, 0, 0, 0xff, 1], "the router's link-layer address");
+
+    // A DNS query for vm2.example.org (AAAA, then A) is answered from the switch's records.
+    for (const [qtype, want] of [[28, 'fd02::5'], [1, '10.0.2.5']] as const) {
+      const name = Buffer.concat([Buffer.from([3]), Buffer.from('vm2'), Buffer.from([7]), Buffer.from('example'), Buffer.from([3]), Buffer.from('org'), Buffer.from([0])]);
+      const query = Uint8Array.from([0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0, ...name, 0, qtype, 0, 1]);
+      delivered.length = 0;
+      sw.ports.send('vm1', buildUdp6({ src: '00:00:00:00:01:01', dst: '00:00:00:00:ff:01' }, { src: 'fd01::10', dst: 'fd01::1', hopLimit: 64 }, { srcPort: 5353, dstPort: 53, payload: query }));
+      await wait(50);
+      const resp = delivered.map((x) => ({ port: x.port, p: decodePacket(x.frame) })).find((x) => x.p.udp?.srcPort === 53);
+      const r = resp?.p.udp?.payload;
+      t.equal(resp?.port, 'vm1', `DNS ${qtype}: the answer goes back to the asker`);
+      t.same(r ? [r[0], r[1], r[2]! & 0x80, r[7]] : undefined, [0x12, 0x34, 0x80, 1], `DNS ${qtype}: a response with one answer`);
+      const rdata = r ? r.subarray(r.length - (qtype === 28 ? 16 : 4)) : new Uint8Array(0);
+      t.equal(qtype === 28 ? formatIp6(rdata) : [...rdata].join('.'), want, `DNS ${qtype}: ${want}`);
     }
     t.equal(pinctrl.stats.failed, 0, 'no packet-in failed');
   });

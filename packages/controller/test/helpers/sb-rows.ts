@@ -15,6 +15,7 @@ const TABLES = {
   Chassis: Sb.tables.Chassis,
   HA_Chassis_Group: Sb.tables.HA_Chassis_Group,
   HA_Chassis: Sb.tables.HA_Chassis,
+  DNS: Sb.tables.DNS,
 } as const;
 
 export async function southboundState(sbctl: RealOvn['sbctl']): Promise<SouthboundState> {
@@ -32,5 +33,6 @@ export async function southboundState(sbctl: RealOvn['sbctl']): Promise<Southbou
     chassis: rows('Chassis'),
     haGroups: rows('HA_Chassis_Group'),
     haChassis: rows('HA_Chassis'),
+    dns: rows('DNS'),
   };
 }
