@@ -11,13 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normalize, parseMatch } from '@ovnts/lflow';
 import { logger, Sb } from '@ovnts/ovsdb';
-import { BOOTP_REQUEST, DHCPDISCOVER, buildNeighborSolicitation, buildUdp4, decodeDhcp, decodePacket, encodeDhcp, newMatch, printMatch, setMasked, type FlowKey } from '@ovnts/switch';
+import { BOOTP_REQUEST, DHCPDISCOVER, buildNeighborSolicitation, buildUdp4, decodeDhcp, decodePacket, encodeDhcp, newMatch, printMatch, setMasked } from '@ovnts/switch';
 import { microflowPacket } from '@ovnts/switch/dist/src/control/microflow.js';
 import { Switch } from '@ovnts/switch/dist/src/switch.js';
 import { northdMissing, withRealOvn } from '@ovnts/testkit';
 import { southboundState } from './helpers/sb-rows.js';
 import { locOfBase } from '../src/compile/fields.js';
-import type { SwitchControl } from '../src/controller.js';
+import { control } from './helpers/switch-control.js';
 import { computeDesired, type SouthboundState } from '../src/desired.js';
 import { Pinctrl } from '../src/pinctrl.js';
 
@@ -125,20 +125,6 @@ function dhcpOptionsOf(frame: Uint8Array): Record<string, string | string[]> | u
   if (o.leaseTime !== undefined) out['lease_time'] = String(o.leaseTime);
   if (o.serverId) out['server_id'] = o.serverId;
   return out;
-}
-
-function control(sw: Switch): SwitchControl {
-  return {
-    bundle: async (mods) => void sw.bundle(mods),
-    addGroup: async (group) => void sw.groupMod({ command: 'add', group }),
-    modifyGroup: async (group) => void sw.groupMod({ command: 'modify', group, mayCreate: true }),
-    deleteGroup: async (id) => void sw.groupMod({ command: 'delete', id }),
-    dumpFlows: async () => sw.dumpFlows(),
-    dumpGroups: async () => sw.dumpGroups(),
-    packetOut: async (frame, actions, opts) => sw.packetOut(frame, actions, opts),
-    resume: async (cont, frame, key?: FlowKey) => sw.resume(cont, frame, key),
-    onPacketIn: (h) => void sw.onPacketIn(h),
-  };
 }
 
 t.test('oracle fates hold on the real data path', { skip: missing ? `real OVN unavailable: ${missing}` : false }, async (t) => {

@@ -9,12 +9,12 @@ import t from 'tap';
 import { logger } from '@ovnts/ovsdb';
 import {
   DHCP6_ADVERTISE, DHCP6_OPT_CLIENTID, DHCP6_OPT_DNS_SERVERS, DHCP6_OPT_IA_NA, DHCP6_OPT_SERVERID, DHCP6_REPLY, DHCP6_REQUEST, DHCP6_SOLICIT,
-  buildIcmp6Echo, buildIp6Frame, buildNeighborAdvertisement, buildUdp6, decodeDhcp6, decodePacket, encodeDhcp6, formatIp6, iaNaAddress, type FlowKey,
+  buildIcmp6Echo, buildIp6Frame, buildNeighborAdvertisement, buildUdp6, decodeDhcp6, decodePacket, encodeDhcp6, formatIp6, iaNaAddress,
 } from '@ovnts/switch';
 import { Switch } from '@ovnts/switch/dist/src/switch.js';
 import { northdMissing, withRealOvn } from '@ovnts/testkit';
 import { southboundState } from './helpers/sb-rows.js';
-import type { SwitchControl } from '../src/controller.js';
+import { control } from './helpers/switch-control.js';
 import { computeDesired } from '../src/desired.js';
 import { Pinctrl } from '../src/pinctrl.js';
 
@@ -33,20 +33,6 @@ const NB = [
   ['--id=@dns', 'create', 'DNS', 'records={"vm2.example.org"="fd02::5 10.0.2.5"}', '--', 'add', 'Logical_Switch', 'sw1', 'dns_records', '@dns'],
   ['--id=@d6', 'create', 'DHCP_Options', 'cidr="fd01::/64"', 'options="server_id"="00:00:00:00:10:02" "dns_server"="{fd01::53}" "domain_search"="example.org"', '--', 'set', 'Logical_Switch_Port', 'vm1', 'dhcpv6_options=@d6'],
 ];
-
-function control(sw: Switch): SwitchControl {
-  return {
-    bundle: async (mods) => void sw.bundle(mods),
-    addGroup: async (group) => void sw.groupMod({ command: 'add', group }),
-    modifyGroup: async (group) => void sw.groupMod({ command: 'modify', group, mayCreate: true }),
-    deleteGroup: async (id) => void sw.groupMod({ command: 'delete', id }),
-    dumpFlows: async () => sw.dumpFlows(),
-    dumpGroups: async () => sw.dumpGroups(),
-    packetOut: async (frame, actions, opts) => sw.packetOut(frame, actions, opts),
-    resume: async (cont, frame, key?: FlowKey) => sw.resume(cont, frame, key),
-    onPacketIn: (h) => void sw.onPacketIn(h),
-  };
-}
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
