@@ -13,6 +13,7 @@
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import {
+  applyNbctl,
   applyTopology,
   formatChecks,
   formatPing,
@@ -40,9 +41,10 @@ function say(line: string): void {
 
 async function up(hosts: number, topology: string | undefined, verbose: boolean): Promise<void> {
   const t = topology ? loadTopology(topology) : undefined;
-  const state = await labUp({ hosts: t?.hosts ?? hosts, progress: say, verbose });
+  // The topology's logical network is written while the hosts start.
+  const state = await labUp({ hosts: t?.hosts ?? hosts, progress: say, verbose, ...(t ? { alongside: (db: string) => applyNbctl(db, t) } : {}) });
   if (t) {
-    await applyTopology(state, t, say);
+    await applyTopology(state, t, say, { nbctlDone: true });
     say('topology applied');
   }
 }

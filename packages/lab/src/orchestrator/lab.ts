@@ -84,6 +84,22 @@ export function hostIp(dir: string, k: number): string {
   return `127.${1 + (h[0]! % 250)}.${h[1]!}.${10 + k}`;
 }
 
+/** Waits (up to 30 s) until `n` chassis are registered in the Southbound DB, asking over one connection. */
+async function waitForChassis(db: string, n: number): Promise<void> {
+  const { OvsdbClient } = await import('@ovnts/ovsdb');
+  const client = new OvsdbClient({ remotes: [db] });
+  try {
+    await client.connect();
+    await waitFor('chassis registration', async () => {
+      const tx = client.transaction('OVN_Southbound');
+      const sel = tx.select('Chassis', [], ['name']);
+      return (await tx.execute()).get(sel).rows.length >= n;
+    }, 30_000, 50);
+  } finally {
+    client.close();
+  }
+}
+
 /** Creates the Open_vSwitch row of a fresh local database with these external_ids. */
 async function initVswitchDb(remote: string, externalIds: Record<string, string>): Promise<void> {
   const { OvsdbClient, ovsMap } = await import('@ovnts/ovsdb');
@@ -103,6 +119,11 @@ export interface UpOptions {
   readonly dir?: string;
   readonly progress?: (line: string) => void;
   readonly verbose?: boolean;
+  /**
+   * Work on the central database (e.g. a topology's nbctl commands) run while the hosts start,
+   * as soon as the database and northd are up; labUp returns once it is done too.
+   */
+  readonly alongside?: (db: string) => Promise<void>;
 }
 
 export async function labUp(opts: UpOptions): Promise<LabState> {
@@ -132,6 +153,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     say('central: northd');
     state.daemons.push(startDaemon('northd', ['northd', '--ovnnb-db', db, '--ovnsb-db', db, ...verbose], log('northd')));
     saveState(state);
+    const alongside = opts.alongside?.(db);
+    alongside?.catch(() => undefined);
     // Hosts come up side by side: each one's steps depend only on the central database.
     const startHost = async (k: number): Promise<void> => {
       const name = `hv${k}`;
@@ -160,10 +183,8 @@ export async function labUp(opts: UpOptions): Promise<LabState> {
     state.hosts.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     saveState(state);
     say('waiting for every chassis to register');
-    await waitFor('chassis registration', async () => {
-      const out = await ovnts(['sbctl', `--db=${db}`, '--bare', '--columns=name', 'list', 'Chassis']).catch(() => '');
-      return out.split(/\s+/).filter(Boolean).length >= opts.hosts;
-    }, 30_000, 100);
+    await waitForChassis(db, opts.hosts);
+    await alongside;
     await ovnts(['nbctl', `--db=${db}`, '--wait=hv', 'sync']).catch(() => undefined);
     say(`lab up: ${opts.hosts} host(s) in ${dir}`);
     return state;

@@ -68,19 +68,12 @@ export function loadTopology(path: string): Topology {
 }
 
 /**
- * Creates the logical network (every nbctl line, then the VMs' logical ports) through one
- * `nbctl --batch` process, starts the VMs side by side, and waits until every host's flows
- * reflect it (`--wait=hv sync`).
+ * Creates the logical network (applyNbctl; skipped with `nbctlDone` when it ran while the lab
+ * came up), starts the VMs side by side, and waits until every host's flows reflect it
+ * (`--wait=hv sync`).
  */
-export async function applyTopology(state: LabState, t: Topology, say: (line: string) => void = () => undefined): Promise<void> {
-  const lines = (t.nbctl ?? []).map((line) => line.map((w) => shellQuote(String(w))).join(' '));
-  for (const v of t.vms ?? []) {
-    if (!v.switch) continue;
-    const port = v.port ?? v.name;
-    const addr = `${v.mac}${v.ip ? ` ${v.ip.split('/')[0]}` : ''}`;
-    lines.push(['--may-exist', 'lsp-add', v.switch, port, '--', 'lsp-set-addresses', port, addr].map(shellQuote).join(' '));
-  }
-  if (lines.length) await ovntsWithInput(['nbctl', `--db=${state.db}`, '--batch'], lines.join('\n') + '\n');
+export async function applyTopology(state: LabState, t: Topology, say: (line: string) => void = () => undefined, opts: { nbctlDone?: boolean } = {}): Promise<void> {
+  if (!opts.nbctlDone) await applyNbctl(state.db, t);
   await Promise.all((t.vms ?? []).map(async (v) => {
     await vmAdd({ name: v.name, host: v.host, mac: v.mac, ...(v.port ? { port: v.port } : {}), ...(v.ip ? { ip: v.ip } : {}), ...(v.gw ? { gw: v.gw } : {}), ...(v.netns ? { netns: true } : {}) }, state);
     // (A netns VM runs its own servers: `lab exec VM -- …`.)
@@ -88,6 +81,21 @@ export async function applyTopology(state: LabState, t: Topology, say: (line: st
     say(`vm ${v.name} on ${v.host}${v.ip ? ` (${v.ip})` : ''}`);
   }));
   await ovnts(['nbctl', `--db=${state.db}`, '--timeout=30', '--wait=hv', 'sync']);
+  // As a booting OS does, each simulated VM talks to its gateway once: the router learns it
+  // (a MAC_Binding), so the first packet routed to it is not spent on address resolution.
+  await Promise.all((t.vms ?? []).filter((v) => v.gw && !v.netns).map((v) => vmPing(v.name, v.gw!, { count: 1 }, state).catch(() => undefined)));
+}
+
+/** The topology's logical network (its nbctl lines, then the VMs' logical ports) through one `nbctl --batch` process. */
+export async function applyNbctl(db: string, t: Topology): Promise<void> {
+  const lines = (t.nbctl ?? []).map((line) => line.map((w) => shellQuote(String(w))).join(' '));
+  for (const v of t.vms ?? []) {
+    if (!v.switch) continue;
+    const port = v.port ?? v.name;
+    const addr = `${v.mac}${v.ip ? ` ${v.ip.split('/')[0]}` : ''}`;
+    lines.push(['--may-exist', 'lsp-add', v.switch, port, '--', 'lsp-set-addresses', port, addr].map(shellQuote).join(' '));
+  }
+  if (lines.length) await ovntsWithInput(['nbctl', `--db=${db}`, '--batch'], lines.join('\n') + '\n');
 }
 
 /** One word for a POSIX shell (what `nbctl --batch` reads). */
