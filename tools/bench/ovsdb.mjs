@@ -4,26 +4,56 @@
 // same JSON-RPC client. Prints ops/s, latency percentiles, server RSS and the ratio.
 //
 //   node tools/bench/ovsdb.mjs [--only seq,conc,big,fanout,bulk] [--scale 0.1] [--runs 3] [--no-real] [--memory]
+//                              [--variant NAME=NODE_FLAGS]... [--warmup mixed|classic]
 //
 // Each run starts fresh servers; figures are medians over the runs. Before measuring, every
-// server gets the same warm-up (10,000 small transactions), so a JIT-compiled server is
-// measured in its steady state, as a long-running one would be. OVNTS_NODE_FLAGS passes V8
-// flags to the ovnts server process (e.g. --max-semi-space-size=32) for experiments.
+// server gets the same warm-up (10,000 small transactions: see warmUp), so a JIT-compiled
+// server is measured in its steady state, as a long-running one would be. OVNTS_NODE_FLAGS passes V8
+// flags to the ovnts server process (e.g. --max-semi-space-size=32) for experiments;
+// --variant runs one more ovnts server with other flags side by side in the same run (e.g.
+// --variant semi4=--max-semi-space-size=4), which is the only fair way to compare flags here;
+// a `cli:PATH` word in it runs another build's bin/ovnts.js instead (e.g. a checkout of the
+// previous commit: --variant before=cli:/tmp/old/packages/cli/bin/ovnts.js).
+//
+// Columns: rate (txn/s, rows/s, commits/s, or load time), latency percentiles, the server's
+// RSS at the end, its CPU time during the workload (all threads: V8 also compiles and
+// collects garbage on helper threads), and ratios against the real server: "ratio" compares
+// rates (for bulk, load times), "p50 ratio" compares typical latency (real p50 / ovnts p50,
+// so above 1 means ovnts is faster), which the machine's scheduling noise disturbs far less.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JsonRpcConnection, connectStream, bundledSchemaPath } from '@ovnts/ovsdb';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  const text = readFileSync(new URL(import.meta.url), 'utf8').split('\n');
+  console.log(text.slice(1, text.findIndex((l) => l.startsWith('import'))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
+/** Extra ovnts configurations: NAME=FLAGS, each its own server; a cli:PATH word picks another build. */
+const variants = new Map();
+const variantCli = new Map();
+for (const v of args.flatMap((a, i) => (a === '--variant' && args[i + 1] ? [args[i + 1]] : []))) {
+  const eq = v.indexOf('=');
+  if (eq <= 0) throw new Error(`--variant ${v}: expected NAME=NODE_FLAGS`);
+  const name = v.slice(0, eq);
+  const words = v.slice(eq + 1).split(' ').filter(Boolean);
+  const cli = words.find((w) => w.startsWith('cli:'));
+  if (cli) variantCli.set(name, cli.slice(4));
+  variants.set(name, words.filter((w) => !w.startsWith('cli:')));
+}
 const only = opt('only', 'seq,conc,big,fanout,bulk').split(',');
 const scale = Number(opt('scale', '1'));
 const withReal = !args.includes('--no-real');
 const runs = Number(opt('runs', '1'));
+const warmupKind = opt('warmup', 'mixed');
+if (warmupKind !== 'mixed' && warmupKind !== 'classic') throw new Error('--warmup: mixed or classic');
 const inMemory = args.includes('--memory'); // ovnts without its file storage, to see what storage costs
 const root = new URL('../..', import.meta.url).pathname;
 const NB = bundledSchemaPath('ovn-nb');
@@ -35,6 +65,23 @@ function findTool(name) {
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** CPU time (ms) of every thread of a process, from the scheduler's nanosecond counters. */
+function cpuMs(pid) {
+  let ns = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* thread exited */
+      }
+    }
+  } catch {
+    return NaN;
+  }
+  return ns / 1e6;
+}
 
 function rssKb(pid) {
   try {
@@ -56,6 +103,7 @@ async function waitForSocket(path, ms = 10000) {
 
 /** Starts one server implementation on a fresh NB file; returns {remote, pid, stop}. */
 async function startServer(kind) {
+  const variantFlags = variants.get(kind);
   const dir = mkdtempSync(join(tmpdir(), `bench-${kind}-`));
   const db = join(dir, 'nb.db');
   const sock = join(dir, 'db.sock');
@@ -64,10 +112,10 @@ async function startServer(kind) {
     execFileSync(findTool('ovsdb-tool'), ['create', db, NB]);
     child = spawn(findTool('ovsdb-server'), [db, `--remote=punix:${sock}`, '--no-chdir', `--unixctl=${join(dir, 'ctl')}`, '-vconsole:off'], { stdio: 'ignore' });
   } else {
-    const cli = join(root, 'packages/cli/bin/ovnts.js');
+    const cli = variantCli.get(kind) ?? join(root, 'packages/cli/bin/ovnts.js');
     if (!inMemory) execFileSync(process.execPath, [cli, 'db', 'create', db, 'ovn-nb']);
     const what = inMemory ? ['--in-memory', 'ovn-nb'] : [db];
-    const nodeFlags = (process.env.OVNTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const nodeFlags = variantFlags ?? (process.env.OVNTS_NODE_FLAGS ?? '').split(' ').filter(Boolean);
     child = spawn(process.execPath, [...nodeFlags, cli, 'db', 'serve', ...what, '--remote', `punix:${sock}`], { stdio: 'ignore' });
   }
   await waitForSocket(sock);
@@ -84,7 +132,15 @@ async function startServer(kind) {
 }
 
 async function connect(remote) {
-  return new JsonRpcConnection(await connectStream(remote));
+  // A server creates its socket file (bind) a moment before it listens: retry a refused connect.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return new JsonRpcConnection(await connectStream(remote));
+    } catch (e) {
+      if (attempt >= 50 || !/ECONNREFUSED|ENOENT/.test(e.message)) throw e;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 const insertSwitch = (name) => ['OVN_Northbound', { op: 'insert', table: 'Logical_Switch', row: { name } }];
@@ -228,13 +284,33 @@ async function bulk(srv) {
   return { rate: ms, unit: 'ms load', p50: NaN, p99: NaN, rssMb: rss / 1024, rssBeforeMb: rssBefore / 1024 };
 }
 
+/**
+ * The same 10,000 small transactions for every server. "mixed" (the default): half are a
+ * switch with two ports inserted and deleted again on one connection, half single-row
+ * inserts and deletes from 8 connections at once, so the request shapes and connection
+ * handling the workloads use have all run before measuring, as in a long-running server.
+ * "classic" (--warmup classic, what earlier runs in docs/performance.md used): only the first kind.
+ */
 async function warmUp(srv) {
+  const classic = warmupKind === 'classic';
   const c = await connect(srv.remote);
-  for (let i = 0; i < 5000; i++) {
+  const pairs = classic ? 5000 : 2500;
+  for (let i = 0; i < pairs; i++) {
     await c.request('transact', ['OVN_Northbound', ...switchWithPorts(`warm${i}`, 2)]);
     await c.request('transact', ['OVN_Northbound', { op: 'delete', table: 'Logical_Switch', where: [['name', '==', `warm${i}`]] }]);
   }
   c.close();
+  if (classic) return;
+  const clients = await Promise.all(Array.from({ length: 8 }, () => connect(srv.remote)));
+  await Promise.all(
+    clients.map(async (k, n) => {
+      for (let i = 0; i < 2500 / 8; i++) {
+        await k.request('transact', insertSwitch(`warm-${n}-${i}`));
+        await k.request('transact', ['OVN_Northbound', { op: 'delete', table: 'Logical_Switch', where: [['name', '==', `warm-${n}-${i}`]] }]);
+      }
+    }),
+  );
+  for (const k of clients) k.close();
 }
 
 const median = (xs) => {
@@ -245,17 +321,21 @@ const median = (xs) => {
 const workloads = { seq, conc, big, fanout, bulk };
 const realAvailable = withReal && findTool('ovsdb-server') && findTool('ovsdb-tool');
 if (withReal && !realAvailable) console.log('real ovsdb-server not installed: running ovnts only');
+const kinds = ['ovnts', ...variants.keys(), ...(realAvailable ? ['real'] : [])];
 
 console.log(`OVSDB benchmark (scale ${scale}, median of ${runs} run${runs > 1 ? 's' : ''}, Node ${process.version})`);
-console.log('workload  | impl   |        rate | p50 ms | p99 ms | server RSS MB | ratio');
+for (const [v, flags] of variants) console.log(`variant ${v}: ${variantCli.get(v) ?? 'ovnts'}${flags.length ? ` with node ${flags.join(' ')}` : ''}`);
+console.log('workload  | impl   |                 rate | p50 ms | p99 ms | server RSS MB | server CPU ms | ratio        | p50 ratio');
 for (const name of only) {
   const samples = {};
   for (let run = 0; run < runs; run++) {
-    for (const kind of realAvailable ? ['ovnts', 'real'] : ['ovnts']) {
+    for (const kind of kinds) {
       const srv = await startServer(kind);
       try {
         await warmUp(srv);
+        const cpu0 = cpuMs(srv.pid);
         const r = await workloads[name](srv);
+        r.cpuMs = cpuMs(srv.pid) - cpu0;
         r.rssMb ??= rssKb(srv.pid) / 1024;
         (samples[kind] ??= []).push(r);
       } finally {
@@ -265,16 +345,19 @@ for (const name of only) {
   }
   const results = {};
   for (const [kind, rs] of Object.entries(samples)) {
-    results[kind] = { unit: rs[0].unit, rate: median(rs.map((r) => r.rate)), p50: median(rs.map((r) => r.p50)), p99: median(rs.map((r) => r.p99)), rssMb: median(rs.map((r) => r.rssMb)) };
+    const med = (k) => median(rs.map((r) => r[k]));
+    results[kind] = { unit: rs[0].unit, rate: med('rate'), p50: med('p50'), p99: med('p99'), rssMb: med('rssMb'), cpuMs: med('cpuMs') };
   }
   for (const [kind, r] of Object.entries(results)) {
     let ratio = '';
-    if (kind === 'ovnts' && results.real) {
+    let p50ratio = '';
+    if (kind !== 'real' && results.real) {
       ratio = r.unit === 'ms load' ? `${fmt(results.real.rate / r.rate, 2)}x faster` : `${fmt(r.rate / results.real.rate, 2)}x`;
+      if (!Number.isNaN(r.p50)) p50ratio = `${fmt(results.real.p50 / r.p50, 2)}x`;
     }
     const rate = r.unit === 'ms load' ? `${fmt(r.rate)} ms` : `${fmt(r.rate)} ${r.unit}`;
     console.log(
-      `${name.padEnd(9)} | ${kind.padEnd(6)} | ${rate.padStart(20)} | ${Number.isNaN(r.p50) ? '     -' : fmt(r.p50, 3).padStart(6)} | ${Number.isNaN(r.p99) ? '     -' : fmt(r.p99, 3).padStart(6)} | ${fmt(r.rssMb, 1).padStart(13)} | ${ratio}`,
+      `${name.padEnd(9)} | ${kind.padEnd(6)} | ${rate.padStart(20)} | ${Number.isNaN(r.p50) ? '     -' : fmt(r.p50, 3).padStart(6)} | ${Number.isNaN(r.p99) ? '     -' : fmt(r.p99, 3).padStart(6)} | ${fmt(r.rssMb, 1).padStart(13)} | ${fmt(r.cpuMs).padStart(13)} | ${ratio.padEnd(12)} | ${p50ratio}`,
     );
   }
 }

@@ -4,7 +4,7 @@
  * new columns get their defaults, and every kept value is re-checked against its new type,
  * so a conversion either yields a valid database or fails with the first value that does not fit.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from './uuid.js';
 import { OvsdbError } from './error.js';
 import { datumToJson, defaultDatum, parseDatum, type Datum } from './datum.js';
 import { Database, type RowChange } from './database.js';
@@ -40,13 +40,13 @@ export function convertDatabase(old: Database, schema: DatabaseSchema): Database
           throw new OvsdbError('constraint violation', `${ts.name} row ${uuid} column ${c.name}: value does not fit the new schema: ${why}`);
         }
       });
-      const newRow: Row = { uuid, version: randomUUID(), values };
+      const newRow: Row = { uuid, version: randomUuid(), values };
       rows.set(uuid, { old: null, new: newRow });
     }
     changes.set(ts.name, rows);
   }
   checkReferences(schema, changes, existing);
-  db.applyCommit({ changes, txnId: randomUUID(), durable: false, comment: 'convert' });
+  db.applyCommit({ changes, txnId: randomUuid(), durable: false, comment: 'convert' });
   return db;
 }
 

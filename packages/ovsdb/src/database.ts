@@ -4,7 +4,7 @@
  * cleanup) need. Changes enter only through `applyCommit`, so every observer (storage,
  * monitors) sees the same ordered stream of commits.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from './uuid.js';
 import type { Datum, MapDatum, SetDatum } from './datum.js';
 import type { Row } from './row.js';
 import type { DatabaseSchema, TableSchema } from './schema.js';
@@ -78,7 +78,7 @@ export class Database {
   readonly weakReferrers = new Map<string, Set<string>>();
   /** Which table each row is in. */
   readonly rowTable = new Map<string, TableData>();
-  lastTxnId: string = randomUUID();
+  lastTxnId: string = randomUuid();
   private readonly listeners = new Set<CommitListener>();
 
   constructor(readonly schema: DatabaseSchema) {

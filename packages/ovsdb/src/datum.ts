@@ -233,6 +233,9 @@ export function parseDatum(j: unknown, t: ColumnType, namer?: UuidNamer, ignoreS
     if (j.length !== 2 || !Array.isArray(j[1])) throw new OvsdbError('syntax error', 'expected ["set", <array>]', j);
     elems = j[1] as unknown[];
   } else {
+    // A lone atom: the common case (names, numbers, references). One element always fits
+    // (min is 0 or 1), and there is nothing to sort.
+    if (ignoreSize || (t.min <= 1 && t.max >= 1)) return [parseAtom(j, t.key, namer)];
     elems = [j];
   }
   if (!ignoreSize && (elems.length < t.min || elems.length > t.max)) {
@@ -277,6 +280,32 @@ export function datumToJson(d: Datum, t: ColumnType): unknown {
   const kt = t.key.type;
   if (d.length === 1) return atomToJson(d[0] as Atom, kt);
   return ['set', (d as SetDatum).map((a) => atomToJson(a, kt))];
+}
+
+function atomJsonText(a: Atom, t: AtomicType): string {
+  if (t === 'uuid') return `["uuid","${a as string}"]`;
+  return typeof a === 'string' ? JSON.stringify(a) : typeof a === 'boolean' ? (a ? 'true' : 'false') : JSON.stringify(a);
+}
+
+/**
+ * `JSON.stringify(datumToJson(d, t))` without building the intermediate arrays: the form hot
+ * paths (log records, replies) write. UUID atoms are lower-case hex and need no escaping.
+ */
+export function datumJsonText(d: Datum, t: ColumnType): string {
+  const kt = t.key.type;
+  if (t.value !== undefined) {
+    const vt = t.value.type;
+    let s = '["map",[';
+    for (let i = 0; i < d.length; i++) {
+      const p = d[i] as Pair;
+      s += `${i === 0 ? '' : ','}[${atomJsonText(p[0], kt)},${atomJsonText(p[1], vt)}]`;
+    }
+    return s + ']]';
+  }
+  if (d.length === 1) return atomJsonText(d[0] as Atom, kt);
+  let s = '["set",[';
+  for (let i = 0; i < d.length; i++) s += `${i === 0 ? '' : ','}${atomJsonText(d[i] as Atom, kt)}`;
+  return s + ']]';
 }
 
 /** ovsdb-server's datum order (ovsdb_datum_compare_3way): by size, then keys, then values. */

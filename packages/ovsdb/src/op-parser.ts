@@ -34,7 +34,8 @@ type MemberType = 'id' | 'string' | 'array' | 'object' | 'boolean' | 'integer';
 /** ovsdb-server's operation parser: typed member access, first error wins, unused members are errors. */
 export class OpParser {
   private error: OpParseError | null = null;
-  private readonly used = new Set<string>();
+  /** Members asked for so far (an operation has a handful: an array beats a Set here). */
+  private readonly used: string[] = [];
   readonly obj: Record<string, unknown> | null;
 
   constructor(op: unknown) {
@@ -83,7 +84,7 @@ export class OpParser {
       this.raise(`Type mismatch for member '${name}'.`);
       return undefined;
     }
-    this.used.add(name);
+    this.used.push(name);
     return v;
   }
 
@@ -96,7 +97,7 @@ export class OpParser {
   finish(): OpParseError | null {
     if (!this.error && this.obj) {
       for (const k of Object.keys(this.obj)) {
-        if (!this.used.has(k)) {
+        if (!this.used.includes(k)) {
           this.raise(`Member '${k}' is present but not allowed here.`);
           break;
         }

@@ -5,7 +5,7 @@
  * indexes), and hands a ChangeSet to the database. Operation parsing, semantics and errors follow
  * ovsdb-server 3.1 (checked against it by the tests), which settles what RFC 7047 leaves open.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from './uuid.js';
 import { OvsdbError, syntaxError, constraintViolation } from './error.js';
 import { OpParser, errorJson, isObject } from './op-parser.js';
 import { applyMutation, parseMutation } from './mutation.js';
@@ -57,6 +57,53 @@ export type TransactOutcome =
 
 const UUID_TYPE: ColumnType = { key: { type: 'uuid' }, min: 1, max: 1 };
 
+/** What the commit path needs about a table, computed once per table schema. */
+interface TableInfo {
+  /** Every column's default value (shared datums: never mutated). */
+  readonly defaults: readonly Datum[];
+  /** Columns whose single-value default breaks the column's own constraints (an enum without ""). */
+  readonly badDefaults: readonly ColumnSchema[];
+  /** Columns holding strong references, with the tables their keys and values point into. */
+  readonly strong: readonly { readonly c: ColumnSchema; readonly kTable: string | undefined; readonly vTable: string | undefined }[];
+  /** Whether some column holds weak references. */
+  readonly hasWeak: boolean;
+}
+
+const tableInfos = new WeakMap<TableSchema, TableInfo>();
+
+function tableInfo(ts: TableSchema): TableInfo {
+  let info = tableInfos.get(ts);
+  if (info) return info;
+  const badDefaults: ColumnSchema[] = [];
+  for (const c of ts.columnList) {
+    const d = defaultDatum(c.type);
+    if (d.length !== 1) continue;
+    try {
+      if (c.isMap) {
+        checkAtomConstraints((d[0] as Pair)[0], c.type.key);
+        checkAtomConstraints((d[0] as Pair)[1], c.type.value!);
+      } else {
+        checkAtomConstraints(d[0] as Atom, c.type.key);
+      }
+    } catch {
+      badDefaults.push(c);
+    }
+  }
+  const strong: TableInfo['strong'][number][] = [];
+  let hasWeak = false;
+  for (const c of ts.refColumns) {
+    const k = c.type.key;
+    const v = c.type.value;
+    const kTable = k.refTable !== undefined && k.refType === 'strong' ? k.refTable : undefined;
+    const vTable = v?.refTable !== undefined && v.refType === 'strong' ? v.refTable : undefined;
+    if (kTable !== undefined || vTable !== undefined) strong.push({ c, kTable, vTable });
+    if ((k.refTable !== undefined && k.refType === 'weak') || (v?.refTable !== undefined && v.refType === 'weak')) hasWeak = true;
+  }
+  info = { defaults: ts.columnList.map((c) => defaultDatum(c.type)), badDefaults, strong, hasWeak };
+  tableInfos.set(ts, info);
+  return info;
+}
+
 interface NamedUuid {
   uuid: string;
   /** Whether an "insert" has used this uuid-name (references alone do not define it). */
@@ -66,8 +113,9 @@ interface NamedUuid {
 
 export class Transaction implements UuidNamer {
   private readonly rows = new Map<string, TxnRow>();
-  private readonly symbols = new Map<string, NamedUuid>();
-  private comment: string[] = [];
+  /** uuid-names seen so far (created on first use: most transactions have none). */
+  private symbols: Map<string, NamedUuid> | undefined;
+  private comment: string[] | undefined;
   private durable = false;
 
   constructor(
@@ -82,8 +130,9 @@ export class Transaction implements UuidNamer {
    * ovsdb-server): a strong reference to it fails the commit, a weak one is dropped.
    */
   resolve(name: string): string {
-    let s = this.symbols.get(name);
-    if (!s) this.symbols.set(name, (s = { uuid: randomUUID(), defined: false }));
+    const symbols = (this.symbols ??= new Map());
+    let s = symbols.get(name);
+    if (!s) symbols.set(name, (s = { uuid: randomUuid(), defined: false }));
     return s.uuid;
   }
 
@@ -167,6 +216,20 @@ export class Transaction implements UuidNamer {
       throw new OvsdbError('constraint violation', `Cannot update immutable column ${immutable[0]} in table ${ts.name}.`, op);
     }
     return out;
+  }
+
+  /** `parseRow` for an insert, writing each given column straight into `values`. */
+  private parseRowInto(ts: TableSchema, j: Record<string, unknown>, values: Datum[]): void {
+    for (const name in j) {
+      const vj = j[name];
+      if (name === '_uuid' || name === '_version') {
+        parseDatum(vj, UUID_TYPE, this);
+        continue;
+      }
+      const c = ts.columns.get(name);
+      if (!c) throw new OvsdbError('unknown column', `No column ${name} in table ${ts.name}.`, j);
+      values[c.index] = parseDatum(vj, c.type, this);
+    }
   }
 
   /** A "columns" array (ovsdb_column_set_from_json); all columns, _uuid and _version included, when absent. */
@@ -288,22 +351,26 @@ export class Transaction implements UuidNamer {
       }
     }
     if (uuidName !== undefined) {
-      let s = this.symbols.get(uuidName);
-      if (!s) this.symbols.set(uuidName, (s = { uuid: randomUUID(), defined: false }));
+      const symbols = (this.symbols ??= new Map());
+      let s = symbols.get(uuidName);
+      if (!s) symbols.set(uuidName, (s = { uuid: randomUuid(), defined: false }));
       if (s.defined) throw new OvsdbError('duplicate uuid-name', 'This "uuid-name" appeared on an earlier "insert" operation.', uuidName);
       // An explicit uuid wins; references parsed earlier keep the name's old UUID (ovsdb-server does the same).
       if (explicit !== undefined) s.uuid = uuid;
       else uuid = s.uuid;
       s.defined = true;
     } else if (explicit === undefined) {
-      uuid = randomUUID();
+      uuid = randomUuid();
     }
-    const given = this.parseRow(ts, rowJ!, false);
-    const values: Datum[] = ts.columnList.map((c) => given.get(c) ?? defaultDatum(c.type));
+    const info = tableInfo(ts);
+    const values = info.defaults.slice();
+    this.parseRowInto(ts, rowJ!, values);
     // Defaults must satisfy the column's constraints too (an enum without "", a minInteger above 0, …).
-    for (const c of ts.columnList) {
+    // Given values were checked as they were parsed; only the columns left at a default that breaks
+    // its own constraints remain, and checking them again raises ovsdb-server's error.
+    for (const c of info.badDefaults) {
       const d = values[c.index]!;
-      if (d.length !== 1) continue;
+      if (d !== info.defaults[c.index]) continue;
       if (c.isMap) {
         checkAtomConstraints((d[0] as Pair)[0], c.type.key);
         checkAtomConstraints((d[0] as Pair)[1], c.type.value!);
@@ -461,7 +528,7 @@ export class Transaction implements UuidNamer {
 
   private opComment(p: OpParser): unknown {
     const c = p.member('comment', 'string');
-    if (c !== undefined) this.comment.push(c);
+    if (c !== undefined) (this.comment ??= []).push(c);
     return {};
   }
 
@@ -482,10 +549,9 @@ export class Transaction implements UuidNamer {
    */
   private commit(): Commit | null {
     const delta = this.countStrongRefChanges();
-    const refsOf = (t: string): number => (this.db.strongRefs.get(t) ?? 0) + (delta.get(t) ?? 0);
     for (const [uuid, tr] of this.rows) {
       if (tr.old && !tr.new) {
-        const n = refsOf(uuid);
+        const n = this.refsOf(uuid, delta);
         if (n > 0) {
           throw new OvsdbError(
             'referential integrity violation',
@@ -494,7 +560,7 @@ export class Transaction implements UuidNamer {
         }
       }
     }
-    this.collectGarbage(delta, refsOf);
+    this.collectGarbage(delta);
     this.checkMaxRows();
     this.removeDanglingWeakRefs();
     const changes = new Map<string, Map<string, RowChange>>();
@@ -502,7 +568,7 @@ export class Transaction implements UuidNamer {
       let newRow: Row | null = null;
       if (tr.new) {
         if (tr.old && rowUnchanged(tr)) continue; // modified to identical values: not a change
-        newRow = { uuid, version: randomUUID(), values: tr.new.values };
+        newRow = { uuid, version: randomUuid(), values: tr.new.values };
       }
       let t = changes.get(tr.table.schema.name);
       if (!t) changes.set(tr.table.schema.name, (t = new Map()));
@@ -510,12 +576,10 @@ export class Transaction implements UuidNamer {
     }
     this.checkIndexes(changes);
     if (changes.size === 0) return null;
-    const commit: Commit = {
-      changes,
-      txnId: randomUUID(),
-      durable: this.durable,
-      ...(this.comment.length > 0 ? { comment: this.comment.join('\n') } : {}),
-    };
+    const commit: Commit =
+      this.comment !== undefined
+        ? { changes, txnId: randomUuid(), durable: this.durable, comment: this.comment.join('\n') }
+        : { changes, txnId: randomUuid(), durable: this.durable };
     this.db.applyCommit(commit);
     return commit;
   }
@@ -526,64 +590,89 @@ export class Transaction implements UuidNamer {
    */
   private countStrongRefChanges(): Map<string, number> {
     const delta = new Map<string, number>();
-    const bump = (t: string, d: number): void => {
-      delta.set(t, (delta.get(t) ?? 0) + d);
-    };
     for (const [uuid, tr] of this.rows) {
-      for (const c of tr.table.schema.refColumns) {
-        const kStrong = c.type.key.refTable !== undefined && c.type.key.refType === 'strong';
-        const vStrong = c.type.value?.refTable !== undefined && c.type.value.refType === 'strong';
-        if (!kStrong && !vStrong) continue;
+      const own = tr.table.schema.name;
+      for (const { c, kTable, vTable } of tableInfo(tr.table.schema).strong) {
         const oldD: Datum = tr.old ? tr.old.values[c.index]! : EMPTY_DATUM;
         const newD: Datum = tr.new ? tr.new.values[c.index]! : EMPTY_DATUM;
         if (oldD === newD || (oldD.length === 0 && newD.length === 0)) continue;
         const { added, removed } = addedRemoved(oldD, newD, c.isMap);
-        const own = tr.table.schema.name;
-        for (const [ref, refTable] of strongRefsIn(c, removed)) if (ref !== uuid || refTable !== own) bump(ref, -1);
-        for (const [ref, refTable] of strongRefsIn(c, added)) {
-          // A row's references to itself don't count. (ovsdb-server skips them even in a column
-          // whose refTable is another table, leaving a dangling reference; we reject that.)
-          if (ref === uuid && refTable === own) continue;
-          if (!this.existsIn(refTable, ref)) {
-            throw new OvsdbError(
-              'referential integrity violation',
-              `Table ${tr.table.schema.name} column ${c.name} row ${uuid} references nonexistent row ${ref} in table ${refTable}.`,
-            );
+        if (!c.isMap) {
+          for (const a of removed as SetDatum) if (a !== uuid || kTable !== own) bump(delta, a as string, -1);
+          for (const a of added as SetDatum) this.addStrongRef(delta, c, uuid, own, a as string, kTable!);
+        } else {
+          for (const p of removed as MapDatum) {
+            if (kTable !== undefined && (p[0] !== uuid || kTable !== own)) bump(delta, p[0] as string, -1);
+            if (vTable !== undefined && (p[1] !== uuid || vTable !== own)) bump(delta, p[1] as string, -1);
           }
-          bump(ref, 1);
+          for (const p of added as MapDatum) {
+            if (kTable !== undefined) this.addStrongRef(delta, c, uuid, own, p[0] as string, kTable);
+            if (vTable !== undefined) this.addStrongRef(delta, c, uuid, own, p[1] as string, vTable);
+          }
         }
       }
     }
     return delta;
   }
 
+  /** A strong reference that row `uuid` (of table `own`) gains: it must resolve in `refTable`. */
+  private addStrongRef(delta: Map<string, number>, c: ColumnSchema, uuid: string, own: string, ref: string, refTable: string): void {
+    // A row's references to itself don't count. (ovsdb-server skips them even in a column
+    // whose refTable is another table, leaving a dangling reference; we reject that.)
+    if (ref === uuid && refTable === own) return;
+    if (!this.existsIn(refTable, ref)) {
+      throw new OvsdbError(
+        'referential integrity violation',
+        `Table ${own} column ${c.name} row ${uuid} references nonexistent row ${ref} in table ${refTable}.`,
+      );
+    }
+    bump(delta, ref, 1);
+  }
+
+  /** Inbound strong references of `uuid` once this transaction commits. */
+  private refsOf(uuid: string, delta: ReadonlyMap<string, number>): number {
+    return (this.db.strongRefs.get(uuid) ?? 0) + (delta.get(uuid) ?? 0);
+  }
+
   /** Deletes non-root rows left with no strong references, cascading through their own references. */
-  private collectGarbage(delta: Map<string, number>, refsOf: (t: string) => number): void {
+  private collectGarbage(delta: Map<string, number>): void {
     const work: string[] = [];
     for (const [uuid, tr] of this.rows) if (!tr.table.schema.isRoot && tr.new) work.push(uuid);
     for (const t of delta.keys()) work.push(t);
+    const drop = (uuid: string, ref: string): void => {
+      if (ref === uuid) return;
+      bump(delta, ref, -1);
+      work.push(ref);
+    };
     while (work.length > 0) {
       const uuid = work.pop()!;
       const td = this.exists(uuid);
-      if (!td || td.schema.isRoot || refsOf(uuid) > 0) continue;
+      if (!td || td.schema.isRoot || this.refsOf(uuid, delta) > 0) continue;
       const values = this.current(td, uuid)!.values;
       this.deleteRow(td, uuid);
-      for (const c of td.schema.refColumns) {
-        for (const [ref] of strongRefsIn(c, values[c.index]!)) {
-          if (ref === uuid) continue;
-          delta.set(ref, (delta.get(ref) ?? 0) - 1);
-          work.push(ref);
+      for (const { c, kTable, vTable } of tableInfo(td.schema).strong) {
+        const d = values[c.index]!;
+        if (!c.isMap) {
+          for (const a of d as SetDatum) drop(uuid, a as string);
+        } else {
+          for (const p of d as MapDatum) {
+            if (kTable !== undefined) drop(uuid, p[0] as string);
+            if (vTable !== undefined) drop(uuid, p[1] as string);
+          }
         }
       }
     }
   }
 
   private checkMaxRows(): void {
-    const counts = new Map<TableData, number>();
+    let counts: Map<TableData, number> | undefined;
     for (const tr of this.rows.values()) {
+      if (tr.table.schema.maxRows === undefined) continue;
+      counts ??= new Map();
       const d = (tr.new ? 1 : 0) - (tr.old ? 1 : 0);
       counts.set(tr.table, (counts.get(tr.table) ?? tr.table.rows.size) + d);
     }
+    if (!counts) return;
     for (const [td, n] of counts) {
       const max = td.schema.maxRows;
       if (max !== undefined && n > max) {
@@ -595,11 +684,17 @@ export class Transaction implements UuidNamer {
   /** Removes weak references to rows that do not exist (in the column's refTable) after this transaction. */
   private removeDanglingWeakRefs(): void {
     // Rows that may hold dangling weak refs: changed rows of this txn, and committed referrers of deleted rows.
-    const suspects = new Set<string>();
+    // (Only tables with weak reference columns can hold one.)
+    let suspects: Set<string> | undefined;
     for (const [uuid, tr] of this.rows) {
-      if (tr.new && tr.table.schema.refColumns.length > 0) suspects.add(uuid);
-      if (!tr.new) for (const ref of this.db.weakReferrers.get(uuid) ?? []) suspects.add(ref);
+      if (tr.new) {
+        if (tableInfo(tr.table.schema).hasWeak) (suspects ??= new Set()).add(uuid);
+      } else {
+        const referrers = this.db.weakReferrers.get(uuid);
+        if (referrers) for (const ref of referrers) (suspects ??= new Set()).add(ref);
+      }
     }
+    if (!suspects) return;
     for (const uuid of suspects) {
       const td = this.exists(uuid);
       if (!td) continue;
@@ -659,6 +754,10 @@ export class Transaction implements UuidNamer {
   }
 }
 
+function bump(delta: Map<string, number>, uuid: string, d: number): void {
+  delta.set(uuid, (delta.get(uuid) ?? 0) + d);
+}
+
 function rowUnchanged(tr: TxnRow): boolean {
   const cols = tr.table.schema.columnList;
   return tr.old!.values.every((d, i) => datumsEqual(d, tr.new!.values[i]!, cols[i]!.isMap));
@@ -681,25 +780,6 @@ function addedRemoved(oldD: Datum, newD: Datum, isMap: boolean): { added: Datum;
     added: (newD as SetDatum).filter((a) => !setContains(oldD as SetDatum, a)),
     removed: (oldD as SetDatum).filter((a) => !setContains(newD as SetDatum, a)),
   };
-}
-
-/** The strong references in a datum of column `c`, each with the table it must point into. */
-function strongRefsIn(c: ColumnSchema, d: Datum): [string, string][] {
-  const out: [string, string][] = [];
-  const k = c.type.key;
-  const v = c.type.value;
-  const kTable = k.refTable !== undefined && k.refType === 'strong' ? k.refTable : undefined;
-  const vTable = v?.refTable !== undefined && v.refType === 'strong' ? v.refTable : undefined;
-  if (kTable === undefined && vTable === undefined) return out;
-  if (!c.isMap) {
-    for (const a of d as SetDatum) out.push([a as string, kTable!]);
-  } else {
-    for (const p of d as MapDatum) {
-      if (kTable !== undefined) out.push([p[0] as string, kTable]);
-      if (vTable !== undefined) out.push([p[1] as string, vTable]);
-    }
-  }
-  return out;
 }
 
 function duplicateIndexError(

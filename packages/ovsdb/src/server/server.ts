@@ -49,8 +49,9 @@ export interface ServerOptions extends ConnectionOptions {
   readonly tls?: TlsFiles;
   /**
    * Recent commits kept for monitor_cond_since resumes: at most this many commits (default
-   * 1000) and this many changed rows in all (default 20,000). Older ones cost memory for
-   * clients that would do better with a full resync anyway.
+   * 100, ovsdb-server's bound) and this many changed rows in all (default 20,000). Older ones
+   * cost memory (and garbage-collector time: every kept commit survives into the old
+   * generation) for clients that would do better with a full resync anyway.
    */
   readonly historyMaxCommits?: number;
   readonly historyMaxRows?: number;
@@ -126,7 +127,7 @@ export class OvsdbServer {
     const served: ServedDatabase = { db, log: commitLog, history: [], historyRows: 0 };
     this.databases.set(db.name, served);
     const maxRows = this.options.historyMaxRows ?? 20_000;
-    const maxCommits = this.options.historyMaxCommits ?? 1000;
+    const maxCommits = this.options.historyMaxCommits ?? 100;
     db.onCommit((c) => {
       let rows = 0;
       for (const t of c.changes.values()) rows += t.size;

@@ -30,6 +30,11 @@ interface ActiveMonitor {
   group: MonitorGroup;
 }
 
+/** A place in a session's reply order; `send` is null until the reply is ready. */
+interface ReplySlot {
+  send: (() => void) | null;
+}
+
 interface BlockedTxn {
   readonly id: JsonRpcId;
   readonly dbName: string;
@@ -54,9 +59,15 @@ export class Session implements LockHolder {
   private readonly blocked = new Map<string, BlockedTxn>();
   private readonly lockNames = new Set<string>();
   private dbChangeAware = false;
-  /** Replies are chained so they leave in request order even when commits wait for the log. */
-  private replyTail: Promise<void> = Promise.resolve();
-  private queuedReplies = 0;
+  /** What every transaction of this session is given (one object, not one per request). */
+  private readonly txnOptions: { readonly ownsLock: (name: string) => boolean } = { ownsLock: (n) => this.owns(n) };
+  /**
+   * Replies waiting to go out, in request order: a transaction's reply waits for its commit to
+   * reach the log, and every later reply waits behind it.
+   */
+  private readonly pendingReplies: ReplySlot[] = [];
+  /** Run once every pending reply has been sent. */
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly server: OvsdbServer,
@@ -64,36 +75,53 @@ export class Session implements LockHolder {
   ) {
     conn.on('request', (req: JsonRpcRequest) => this.onRequest(req));
     conn.on('inputEnded', (reason: string) => {
-      void this.replyTail.then(() => conn.close(reason));
+      this.whenRepliesSent(() => conn.close(reason));
     });
   }
 
-  private inOrder(work: Promise<unknown> | unknown, send: (v: unknown) => void): void {
-    // Fast path: nothing queued ahead and nothing to wait for.
-    if (this.queuedReplies === 0 && !(work instanceof Promise)) {
-      send(work);
-      return;
-    }
-    this.queuedReplies++;
-    const p = this.replyTail.then(() => work);
-    this.replyTail = p.then(
-      (v) => {
-        this.queuedReplies--;
-        send(v);
-      },
-      (e: unknown) => {
-        this.queuedReplies--;
+  /** Sends now if nothing is waiting ahead, otherwise after everything queued before it. */
+  private inOrder(send: () => void): void {
+    if (this.pendingReplies.length === 0) send();
+    else this.pendingReplies.push({ send });
+  }
+
+  /** Holds a place in the reply order for a reply that is not ready yet (see `fill`). */
+  private reserve(): ReplySlot {
+    const slot: ReplySlot = { send: null };
+    this.pendingReplies.push(slot);
+    return slot;
+  }
+
+  /** The reply for `slot` is ready: send it and every ready one after it. */
+  private fill(slot: ReplySlot, send: () => void): void {
+    slot.send = send;
+    const q = this.pendingReplies;
+    while (q.length > 0 && q[0]!.send !== null) {
+      const next = q.shift()!.send!;
+      try {
+        next();
+      } catch (e) {
         log.error(`reply failed: ${e instanceof Error ? e.message : String(e)}`);
-      },
-    );
+      }
+    }
+    if (q.length === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private whenRepliesSent(f: () => void): void {
+    if (this.pendingReplies.length === 0) queueMicrotask(f);
+    else this.idleWaiters.push(f);
   }
 
   private reply(id: JsonRpcId, result: unknown): void {
-    this.inOrder(undefined, () => this.conn.reply(id, result));
+    this.inOrder(() => this.conn.reply(id, result));
   }
 
   private replyError(id: JsonRpcId, error: unknown): void {
-    this.inOrder(undefined, () => this.conn.replyError(id, error));
+    this.inOrder(() => this.conn.replyError(id, error));
   }
 
   private onRequest(req: JsonRpcRequest): void {
@@ -209,10 +237,8 @@ export class Session implements LockHolder {
       void served.converting.then(() => this.runTransaction(id, served, ops, submitted, previous, elapsedMs));
       return;
     }
-    const out = new Transaction(served.db, {
-      ownsLock: (n) => this.owns(n),
-      ...(previous ? { elapsedMs: elapsedMs ?? Date.now() - submitted } : {}),
-    }).execute(ops);
+    const opts = previous ? { ownsLock: this.txnOptions.ownsLock, elapsedMs: elapsedMs ?? Date.now() - submitted } : this.txnOptions;
+    const out = new Transaction(served.db, opts).execute(ops);
     if (out.kind === 'blocked') {
       if (previous) return; // still waiting; its timer and subscription stay
       this.block(id, served, ops, out.deadline, out.waitIndex, submitted);
@@ -220,14 +246,23 @@ export class Session implements LockHolder {
     }
     if (previous) this.unblock(previous);
     if (out.commit && served.log) {
-      const written = served.log.write(out.commit).then(() => out.results);
-      written.catch((e: unknown) => {
-        // The commit is applied in memory but not on disk: serving on would acknowledge data
-        // a restart loses. Stop, as databases do on log-write failure; recovery replays the file.
-        log.error(`FATAL: cannot write ${served.db.name} log: ${e instanceof Error ? e.message : String(e)}`);
-        process.exit(1);
-      });
-      this.inOrder(written, (r) => this.conn.reply(id, r));
+      // The reply goes out only once the commit is in the log (and synced, if durable). This
+      // client's own update notifications were sent during the commit, so they precede it.
+      const slot = this.reserve();
+      const results = out.results;
+      const done = (e: Error | null): void => {
+        if (e) {
+          // The commit is applied in memory but not on disk: serving on would acknowledge data
+          // a restart loses. Stop, as databases do on log-write failure; recovery replays the file.
+          log.error(`FATAL: cannot write ${served.db.name} log: ${e.message}`);
+          process.exit(1);
+          return; // (for embedders that intercept exit: never acknowledge the commit)
+        }
+        this.fill(slot, () => this.conn.reply(id, results));
+      };
+      const commitLog = served.log;
+      if (commitLog instanceof FileStorage) commitLog.append(out.commit, done);
+      else commitLog.write(out.commit).then(() => done(null), (e: unknown) => done(e instanceof Error ? e : new Error(String(e))));
     } else {
       this.reply(id, out.results);
     }
@@ -344,7 +379,7 @@ export class Session implements LockHolder {
     this.monitors.set(idJson, m);
     // Updates must not overtake the reply carrying the initial contents (it may wait behind
     // earlier replies): hold them until it is sent.
-    this.inOrder(undefined, () => {
+    this.inOrder(() => {
       this.conn.reply(id, result);
       for (const text of m.held ?? []) this.conn.sendText(text);
       m.held = null;
@@ -423,7 +458,7 @@ export class Session implements LockHolder {
     if (Object.keys(diff).length > 0) {
       const method = m.version === 2 ? 'update2' : 'update3';
       const paramsOut = m.version === 2 ? [JSON.parse(newId), diff] : [JSON.parse(newId), db.lastTxnId, diff];
-      this.inOrder(undefined, () => this.conn.notify(method, paramsOut));
+      this.inOrder(() => this.conn.notify(method, paramsOut));
     }
     this.reply(id, {});
   }
@@ -480,11 +515,11 @@ export class Session implements LockHolder {
   }
 
   lockAcquired(name: string): void {
-    this.inOrder(undefined, () => this.conn.notify('locked', [name]));
+    this.inOrder(() => this.conn.notify('locked', [name]));
   }
 
   lockStolen(name: string): void {
-    this.inOrder(undefined, () => this.conn.notify('stolen', [name]));
+    this.inOrder(() => this.conn.notify('stolen', [name]));
   }
 
   /** Connection gone: release everything it held. */

@@ -4,9 +4,8 @@
  */
 import { rename, unlink, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Commit, Database } from '../database.js';
-import { encodeRecord } from './record.js';
+import { recordText } from './record.js';
 import { commitToRecordText } from './txn-record.js';
 import { serializeSnapshot, type TableRows } from './snapshot.js';
 import { syncDirectory, writeAllAsync, writeAllSync } from './log.js';
@@ -58,11 +57,14 @@ export interface FileStorageStats {
   readonly syncs: number;
 }
 
+/** Called once a commit's record is written (and synced, if durable), or with the error. */
+export type AppendCallback = (error: Error | null) => void;
+
 interface Pending {
-  readonly buf: Buffer | null;
+  /** The complete record (header and body) as text, or null for a commit with nothing to store. */
+  readonly rec: string | null;
   readonly durable: boolean;
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
+  readonly done: AppendCallback;
 }
 
 /** State of the log file when the storage takes it over. */
@@ -74,13 +76,16 @@ export interface LogPosition {
 
 export class FileStorage implements Storage {
   private queue: Pending[] = [];
-  private pumping: Promise<void> | null = null;
+  /** A flush is scheduled for the end of this turn of the event loop. */
+  private scheduled = false;
+  /** The sync of the batch in flight (durable commits); settles when its callbacks have run. */
+  private syncing: Promise<void> | null = null;
   /** Set while compaction swaps files: writes queue up but are not appended. */
   private paused = false;
   private closed = false;
   private failed: Error | null = null;
   /** Records queued since the snapshot instant of a running compaction. */
-  private sinceSnapshot: Buffer[] | null = null;
+  private sinceSnapshot: string[] | null = null;
   private compaction: Promise<void> | null = null;
   private lastQueuedTxnId: string;
   private size: number;
@@ -125,63 +130,105 @@ export class FileStorage implements Storage {
   }
 
   write(commit: Commit): Promise<void> {
-    if (this.closed) return Promise.reject(new Error(`${this.path}: storage is closed`));
-    if (this.failed) return Promise.reject(this.failed);
-    let buf: Buffer | null;
+    return new Promise<void>((resolve, reject) => this.append(commit, (e) => (e ? reject(e) : resolve())));
+  }
+
+  /**
+   * `write()` without a promise, for the server's hot path: `done` runs once the commit's
+   * record is written (and synced, if durable), in commit order. Errors come the same way.
+   */
+  append(commit: Commit, done: AppendCallback): void {
+    if (this.closed || this.failed) {
+      const e = this.failed ?? new Error(`${this.path}: storage is closed`);
+      process.nextTick(done, e);
+      return;
+    }
+    let rec: string | null;
     try {
       const text = commitToRecordText(this.db.schema, commit, Date.now());
-      buf = text === null ? null : encodeRecord(text);
+      rec = text === null ? null : recordText(text);
     } catch (e) {
-      return Promise.reject(e as Error);
+      process.nextTick(done, e as Error);
+      return;
     }
     this.lastQueuedTxnId = commit.txnId;
-    if (buf && this.sinceSnapshot) this.sinceSnapshot.push(buf);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ buf, durable: commit.durable, resolve, reject });
-      this.kick();
-    });
+    if (rec !== null && this.sinceSnapshot) this.sinceSnapshot.push(rec);
+    this.queue.push({ rec, durable: commit.durable, done });
+    this.kick();
   }
 
+  /**
+   * Schedules a flush at the end of this turn of the event loop (the check phase, right after
+   * I/O polling): requests read from many connections in one poll phase then share one write
+   * (and one sync).
+   */
   private kick(): void {
-    if (!this.pumping && !this.paused && this.queue.length > 0) this.pumping = this.pump();
+    if (this.scheduled || this.syncing || this.paused || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(this.onTurnEnd);
   }
 
-  /** Appends queued records a batch at a time: one write and at most one sync per batch. */
-  private async pump(): Promise<void> {
-    // Let every write of this turn of the event loop join the batch: requests read from many
-    // connections in one poll phase then share one write (and one sync).
-    await yieldToLoop();
+  private readonly onTurnEnd = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  /** Appends everything queued as one write, then syncs if any commit in the batch is durable. */
+  private flush(): void {
+    if (this.syncing || this.paused || this.queue.length === 0) return;
+    const batch = this.queue;
+    this.queue = [];
+    let durable = false;
     try {
-      while (this.queue.length > 0 && !this.paused) {
-        const batch = this.queue;
-        this.queue = [];
-        const start = this.size;
-        try {
-          if (this.failed) throw this.failed;
-          const bufs = batch.flatMap((p) => (p.buf ? [p.buf] : []));
-          if (bufs.length > 0) {
-            const data = bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs);
-            writeAllSync(this.fh.fd, data, start);
-            this.size += data.length;
-            this.recordsSinceSnapshot += bufs.length;
-            this.batches++;
-          }
-          if (batch.some((p) => p.durable)) {
-            await this.fh.datasync();
-            this.syncs++;
-          }
-        } catch (e) {
-          // Memory already holds these commits and the file cannot: stop writing (fail-stop).
-          this.failed ??= new Error(`${this.path}: write failed: ${(e as Error).message}`);
-          for (const p of batch) p.reject(this.failed);
-          continue;
+      if (this.failed) throw this.failed;
+      let text = '';
+      let records = 0;
+      for (const p of batch) {
+        if (p.rec !== null) {
+          text += p.rec;
+          records++;
         }
-        for (const p of batch) p.resolve();
-        this.maybeCompact();
+        if (p.durable) durable = true;
       }
-    } finally {
-      this.pumping = null;
+      if (records > 0) {
+        const data = Buffer.from(text, 'utf8');
+        writeAllSync(this.fh.fd, data, this.size);
+        this.size += data.length;
+        this.recordsSinceSnapshot += records;
+        this.batches++;
+      }
+    } catch (e) {
+      this.failBatch(batch, e as Error);
+      return;
     }
+    if (!durable) {
+      this.finish(batch);
+      return;
+    }
+    this.syncing = this.fh.datasync().then(
+      () => {
+        this.syncs++;
+        this.syncing = null;
+        this.finish(batch);
+      },
+      (e: unknown) => {
+        this.syncing = null;
+        this.failBatch(batch, e as Error);
+      },
+    );
+  }
+
+  private finish(batch: readonly Pending[]): void {
+    settle(batch, null);
+    this.maybeCompact();
+    this.kick();
+  }
+
+  /** Memory already holds these commits and the file cannot: stop writing (fail-stop). */
+  private failBatch(batch: readonly Pending[], e: Error): void {
+    this.failed ??= new Error(`${this.path}: write failed: ${e.message}`);
+    settle(batch, this.failed);
+    this.kick();
   }
 
   private maybeCompact(): void {
@@ -237,7 +284,7 @@ export class FileStorage implements Storage {
       // instant into the new one. Queued, unwritten commits are all in the new file now
       // (in the snapshot or in this tail), so they complete with it.
       this.paused = true;
-      if (this.pumping) await this.pumping;
+      if (this.syncing) await this.syncing;
       if (this.failed) throw this.failed;
       const tail = this.sinceSnapshot;
       this.sinceSnapshot = null;
@@ -245,7 +292,7 @@ export class FileStorage implements Storage {
       this.queue = [];
       let end = base;
       if (tail.length > 0) {
-        end = await writeAllAsync(fh, [Buffer.concat(tail)], base);
+        end = await writeAllAsync(fh, [Buffer.from(tail.join(''), 'utf8')], base);
         await fh.sync();
       }
       await rename(tmp, this.path);
@@ -261,8 +308,9 @@ export class FileStorage implements Storage {
       this.nextCompactAt = this.lastCompactAt + (this.policy?.minIntervalMs ?? 0);
       await old.close().catch(() => undefined);
       await syncDirectory(dirname(this.path));
-      for (const p of covered) p.resolve();
+      const done = covered;
       covered = [];
+      settle(done, null);
     } catch (e) {
       this.sinceSnapshot = null;
       if (!swapped) {
@@ -271,7 +319,7 @@ export class FileStorage implements Storage {
         this.queue = covered.concat(this.queue);
       } else {
         // The new file is in place; only the directory sync failed.
-        for (const p of covered) p.resolve();
+        settle(covered, null);
       }
       throw e;
     } finally {
@@ -284,10 +332,24 @@ export class FileStorage implements Storage {
     if (this.closed) return;
     this.closed = true;
     await this.compaction?.catch(() => undefined);
-    while (this.pumping || this.queue.length > 0) {
-      this.kick();
-      await this.pumping;
+    // Drain: write what is queued now rather than waiting for the scheduled flush.
+    while (this.syncing || this.queue.length > 0) {
+      if (this.syncing) await this.syncing;
+      else this.flush();
     }
     await this.fh.close();
+  }
+}
+
+/** Runs each callback; one that throws does not keep the others from running. */
+function settle(batch: readonly Pending[], e: Error | null): void {
+  for (const p of batch) {
+    try {
+      p.done(e);
+    } catch (thrown) {
+      process.nextTick(() => {
+        throw thrown;
+      });
+    }
   }
 }

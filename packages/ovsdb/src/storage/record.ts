@@ -4,7 +4,7 @@
  * ovsdb-server write it, the body is the JSON text plus a newline, and both the length and the
  * SHA-1 cover that newline.
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { constants as bufferConstants } from 'node:buffer';
 import type { FileHandle } from 'node:fs/promises';
 
@@ -15,8 +15,12 @@ const HEADER_RE = /^OVSDB JSON (\d{1,15}) ([0-9a-fA-F]{40})$/;
 /** Longer than any valid header ("OVSDB JSON " + 15 digits + " " + 40 hex + "\n"). */
 const MAX_HEADER = 80;
 
+/** One-shot hashing (Node ≥ 20.12) avoids a Hash object per record; older Nodes use createHash. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Buffer | string, encoding: 'hex') => string }).hash;
+
+/** SHA-1 in lowercase hex; a string is hashed as its UTF-8 bytes. */
 export function sha1Hex(data: Buffer | string): string {
-  return createHash('sha1').update(data).digest('hex');
+  return oneShot ? oneShot('sha1', data, 'hex') : crypto.createHash('sha1').update(data).digest('hex');
 }
 
 export function recordHeader(length: number, sha1: string): Buffer {
@@ -25,8 +29,16 @@ export function recordHeader(length: number, sha1: string): Buffer {
 
 /** Frames one JSON text (without trailing newline) as a complete record. */
 export function encodeRecord(jsonText: string): Buffer {
-  const body = Buffer.from(jsonText + '\n', 'utf8');
-  return Buffer.concat([recordHeader(body.length, sha1Hex(body)), body]);
+  return Buffer.from(recordText(jsonText), 'utf8');
+}
+
+/**
+ * A complete record (header and body) as text, for writers that join several records into
+ * one buffer: the header's length counts the body's UTF-8 bytes.
+ */
+export function recordText(jsonText: string): string {
+  const body = jsonText + '\n';
+  return `${RECORD_MAGIC} ${Buffer.byteLength(body, 'utf8')} ${sha1Hex(body)}\n${body}`;
 }
 
 export type ReadResult =

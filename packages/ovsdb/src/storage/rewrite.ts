@@ -4,7 +4,7 @@
  */
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomUuid } from '../uuid.js';
 import type { Commit, Database, RowChange } from '../database.js';
 import { createDatabaseFile, openDatabaseFile, schemaRecordJson } from './open.js';
 import { syncDirectory } from './log.js';
@@ -18,7 +18,7 @@ export function snapshotCommit(db: Database): Commit {
     for (const [uuid, row] of td.rows) rows.set(uuid, { old: null, new: row });
     changes.set(name, rows);
   }
-  return { changes, txnId: randomUUID(), durable: true };
+  return { changes, txnId: randomUuid(), durable: true };
 }
 
 export async function writeDatabaseFile(path: string, db: Database): Promise<void> {

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Row } from '../row.js';
 import type { TableSchema } from '../schema.js';
 import { encodeRecord, recordHeader } from './record.js';
-import { SNAPSHOT_COMMENT, insertedRowJson } from './txn-record.js';
+import { SNAPSHOT_COMMENT, insertedRowText } from './txn-record.js';
 
 export interface TableRows {
   readonly schema: TableSchema;
@@ -48,7 +48,7 @@ export async function serializeSnapshot(schemaText: string, tables: readonly Tab
     put(`,${JSON.stringify(t.schema.name)}:{`);
     for (let i = 0; i < t.rows.length; i++) {
       const r = t.rows[i]!;
-      put(`${i === 0 ? '' : ','}"${r.uuid}":${JSON.stringify(insertedRowJson(t.schema, r.values))}`);
+      put(`${i === 0 ? '' : ','}"${r.uuid}":${insertedRowText(t.schema, r.values)}`);
       if ((i & 255) === 255 && performance.now() - sliceStart > sliceMs) {
         await yieldToLoop();
         sliceStart = performance.now();

@@ -13,11 +13,10 @@
  * whole, which both readers then take as-is. OVS 3.1's reader also size-checks diffs against
  * the column's max, so a record whose diff would exceed it is written with full values.
  */
-import { randomUUID } from 'node:crypto';
-import { UUID_RE, checkDatumSize, datumToJson, datumsEqual, defaultDatum, parseDatum, type Datum } from '../datum.js';
+import { randomUuid } from '../uuid.js';
+import { UUID_RE, checkDatumSize, datumJsonText, datumToJson, datumsEqual, defaultDatum, parseDatum, type Datum } from '../datum.js';
 import type { ChangeSet, Commit, Database, RowChange } from '../database.js';
-import type { Row } from '../row.js';
-import type { ColumnType, DatabaseSchema, TableSchema } from '../schema.js';
+import type { ColumnSchema, ColumnType, DatabaseSchema, TableSchema } from '../schema.js';
 import { applyDatumDiff, datumDiff, isComposite, isDefaultDatum } from '../updates.js';
 
 export const SNAPSHOT_COMMENT = 'compacting database online';
@@ -41,69 +40,101 @@ export function insertedRowJson(ts: TableSchema, values: readonly Datum[]): Reco
   return o;
 }
 
-interface Update {
-  readonly out: Record<string, unknown>;
-  readonly uuid: string;
-  readonly ts: TableSchema;
-  readonly old: Row;
-  readonly new: Row;
+/** What writing a table's records needs, computed once per table schema. */
+interface TableCodec {
+  /** The table name as a JSON string. */
+  readonly nameJson: string;
+  /** Persistent columns, each with `"name":` ready to prepend. */
+  readonly persistent: readonly { readonly c: ColumnSchema; readonly key: string }[];
+  /** Persistent columns whose diffs OVS's reader size-checks (composite, bounded `max`). */
+  readonly bounded: readonly ColumnSchema[];
 }
 
-/** The record text for a commit, or null when it changes no persistent column. */
+const codecs = new WeakMap<TableSchema, TableCodec>();
+
+function tableCodec(ts: TableSchema): TableCodec {
+  let codec = codecs.get(ts);
+  if (!codec) {
+    const persistent = ts.columnList.filter((c) => !c.ephemeral);
+    codec = {
+      nameJson: JSON.stringify(ts.name),
+      persistent: persistent.map((c) => ({ c, key: `${JSON.stringify(c.name)}:` })),
+      bounded: persistent.filter((c) => isComposite(c.type) && c.type.max !== Infinity),
+    };
+    codecs.set(ts, codec);
+  }
+  return codec;
+}
+
+/** `JSON.stringify(insertedRowJson(ts, values))`, built as text. */
+export function insertedRowText(ts: TableSchema, values: readonly Datum[]): string {
+  let s = '';
+  for (const { c, key } of tableCodec(ts).persistent) {
+    const v = values[c.index]!;
+    if (isDefaultDatum(v, c.type)) continue;
+    s += `${s === '' ? '' : ','}${key}${datumJsonText(v, c.type)}`;
+  }
+  return `{${s}}`;
+}
+
+/** A modified row's changed persistent columns (as diffs when `asDiff`), or '' when none changed. */
+function updatedRowText(codec: TableCodec, old: readonly Datum[], cur: readonly Datum[], asDiff: boolean): string {
+  let s = '';
+  for (const { c, key } of codec.persistent) {
+    const o = old[c.index]!;
+    const n = cur[c.index]!;
+    if (o === n || datumsEqual(o, n, c.isMap)) continue;
+    const d = asDiff && !isDefaultDatum(o, c.type) ? datumDiff(o, n, c.type) : n;
+    s += `${s === '' ? '' : ','}${key}${datumJsonText(d, c.type)}`;
+  }
+  return s === '' ? '' : `{${s}}`;
+}
+
+/**
+ * The record text for a commit, or null when it changes no persistent column. Built directly
+ * as text: this runs once per committed transaction.
+ */
 export function commitToRecordText(schema: DatabaseSchema, commit: Commit, date: number): string | null {
-  const record: Record<string, unknown> = { _date: date };
-  const updates: Update[] = [];
-  let any = false;
+  // Decide the record's mode before encoding any update: a diff larger than its column's
+  // max would make OVS's reader fail, so then the whole record carries full values.
+  let asDiff = true;
   for (const [tname, rows] of commit.changes) {
     const ts = schema.tables.get(tname);
     if (!ts) throw new Error(`commit changes unknown table ${tname}`);
-    const out: Record<string, unknown> = {};
-    let tableAny = false;
-    for (const [uuid, ch] of rows) {
-      if (!ch.new) {
-        if (!ch.old) continue;
-        out[uuid] = null;
-        tableAny = true;
-      } else if (!ch.old) {
-        out[uuid] = insertedRowJson(ts, ch.new.values);
-        tableAny = true;
-      } else {
-        updates.push({ out, uuid, ts, old: ch.old, new: ch.new });
+    const bounded = tableCodec(ts).bounded;
+    if (!asDiff || bounded.length === 0) continue;
+    for (const ch of rows.values()) {
+      if (!ch.old || !ch.new) continue;
+      for (const c of bounded) {
+        const o = ch.old.values[c.index]!;
+        const n = ch.new.values[c.index]!;
+        if (o !== n && !isDefaultDatum(o, c.type) && datumDiff(o, n, c.type).length > c.type.max) asDiff = false;
       }
     }
-    if (tableAny) any = true;
-    record[tname] = out;
   }
-  // Decide the record's mode before encoding any update.
-  let asDiff = true;
-  for (const u of updates) {
-    for (const c of u.ts.columnList) {
-      if (!isComposite(c.type) || c.type.max === Infinity || c.ephemeral) continue;
-      const o = u.old.values[c.index]!;
-      const n = u.new.values[c.index]!;
-      if (!isDefaultDatum(o, c.type) && datumDiff(o, n, c.type).length > c.type.max) asDiff = false;
+  let body = '';
+  for (const [tname, rows] of commit.changes) {
+    const ts = schema.tables.get(tname)!;
+    const codec = tableCodec(ts);
+    let t = '';
+    for (const [uuid, ch] of rows) {
+      let r: string;
+      if (!ch.new) {
+        if (!ch.old) continue;
+        r = 'null';
+      } else if (!ch.old) {
+        r = insertedRowText(ts, ch.new.values);
+      } else {
+        r = updatedRowText(codec, ch.old.values, ch.new.values, asDiff);
+        if (r === '') continue;
+      }
+      t += `${t === "" ? "" : ","}"${uuid}":${r}`;
     }
+    if (t !== '') body += `,${codec.nameJson}:{${t}}`;
   }
-  for (const u of updates) {
-    let row: Record<string, unknown> | null = null;
-    for (const c of u.ts.columnList) {
-      if (c.ephemeral) continue;
-      const o = u.old.values[c.index]!;
-      const n = u.new.values[c.index]!;
-      if (o === n || datumsEqual(o, n, c.isMap)) continue;
-      const d = asDiff && !isDefaultDatum(o, c.type) ? datumDiff(o, n, c.type) : n;
-      (row ??= {})[c.name] = datumToJson(d, c.type);
-    }
-    if (row) {
-      u.out[u.uuid] = row;
-      any = true;
-    }
-  }
-  if (!any) return null;
-  for (const [k, v] of Object.entries(record)) if (k !== '_date' && Object.keys(v as object).length === 0) delete record[k];
-  if (commit.comment !== undefined) record['_comment'] = commit.comment;
-  if (asDiff) record['_is_diff'] = true;
-  return JSON.stringify(record);
+  if (body === '') return null;
+  const comment = commit.comment !== undefined ? `,"_comment":${JSON.stringify(commit.comment)}` : '';
+  return `{"_date":${JSON.stringify(date)}${body}${comment}${asDiff ? ',"_is_diff":true' : ''}}`;
 }
 
 function applyDiff(cur: Datum, dj: unknown, t: ColumnType): Datum {
@@ -168,9 +199,9 @@ export function recordToCommit(db: Database, j: unknown): Commit {
           values[c.index] = parseDatum(dj, c.type);
         }
       }
-      rows.set(uuid, { old, new: { uuid, version: randomUUID(), values } });
+      rows.set(uuid, { old, new: { uuid, version: randomUuid(), values } });
     }
     if (rows.size > 0) changes.set(key, rows);
   }
-  return { changes: changes as ChangeSet, txnId: randomUUID(), durable: false, ...(comment !== undefined ? { comment } : {}) };
+  return { changes: changes as ChangeSet, txnId: randomUuid(), durable: false, ...(comment !== undefined ? { comment } : {}) };
 }
