@@ -1,7 +1,6 @@
 /** `ovnts nbctl ...`: ovn-nbctl's commands, options and output over the Northbound database. */
-import { runToolOrBatch } from '../ctl/batch.js';
-import { NBCTL } from '../ctl/nbctl/tool.js';
+import { startCtl } from '../ctl/start.js';
 
 export function runNbctl(args: readonly string[]): Promise<number> {
-  return runToolOrBatch(NBCTL, args);
+  return startCtl(async () => (await import('../ctl/nbctl/tool.js')).NBCTL, args, 'OVN_NB_DAEMON');
 }

@@ -1,7 +1,6 @@
 /** `ovnts sbctl ...`: ovn-sbctl's commands, options and output over the Southbound database. */
-import { runToolOrBatch } from '../ctl/batch.js';
-import { SBCTL } from '../ctl/sbctl/tool.js';
+import { startCtl } from '../ctl/start.js';
 
 export function runSbctl(args: readonly string[]): Promise<number> {
-  return runToolOrBatch(SBCTL, args);
+  return startCtl(async () => (await import('../ctl/sbctl/tool.js')).SBCTL, args, 'OVN_SB_DAEMON');
 }

@@ -1,7 +1,6 @@
-/** `ovnts vsctl ...`: ovs-vsctl's commands, options and output over the Open_vSwitch database. */
-import { runToolOrBatch } from '../ctl/batch.js';
-import { VSCTL } from '../ctl/vsctl/tool.js';
+/** `ovnts vsctl ...`: ovs-vsctl's syntax and output over the Open_vSwitch database. */
+import { startCtl } from '../ctl/start.js';
 
 export function runVsctl(args: readonly string[]): Promise<number> {
-  return runToolOrBatch(VSCTL, args);
+  return startCtl(async () => (await import('../ctl/vsctl/tool.js')).VSCTL, args, undefined);
 }

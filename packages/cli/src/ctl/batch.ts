@@ -7,7 +7,8 @@
  * line. Output and errors are each line's own; the exit status is 0 if every line succeeded,
  * else that of the first line that failed.
  */
-import { runTool, type RunIo } from './runner.js';
+import { scanOptions } from './option-scan.js';
+import type { RunIo } from './runner.js';
 import type { ToolSpec } from './tool.js';
 
 /** Splits one line into words the way a POSIX shell would (no expansions). */
@@ -55,6 +56,8 @@ export function batchPrefix(argv: readonly string[]): string[] | undefined {
 }
 
 export async function runBatch(tool: ToolSpec, globalArgs: readonly string[], input: string, io?: RunIo): Promise<number> {
+  const { runTool, warmTool } = await import('./runner.js');
+  await warmTool(tool);
   let status = 0;
   const lines = input.split('\n');
   for (let n = 0; n < lines.length; n++) {
@@ -80,9 +83,52 @@ export async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** The entry point each tool's command uses: batch mode when asked, else one invocation. */
+/** Whether the options (up to the first command word) ask for --detach. */
+function wantsDetach(tool: ToolSpec, argv: readonly string[]): boolean {
+  try {
+    return scanOptions(tool, argv).given.some((g) => g.option.name === 'detach');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The entry point each tool's command uses: batch mode when asked; --detach starts a daemon;
+ * with OVN_NB_DAEMON (OVN_SB_DAEMON) set, the invocation goes to that daemon; else it runs
+ * here. Each path imports only its own modules: start-up time is mostly module loading.
+ */
 export async function runToolOrBatch(tool: ToolSpec, argv: readonly string[]): Promise<number> {
   const globalArgs = batchPrefix(argv);
-  if (globalArgs === undefined) return runTool(tool, argv);
-  return runBatch(tool, globalArgs, await readStdin());
+  if (globalArgs !== undefined) return runBatch(tool, globalArgs, await readStdin());
+  if (tool.daemon) {
+    if (wantsDetach(tool, argv)) return (await import('./daemon.js')).detach(tool, argv);
+    const target = process.env[tool.daemon.env];
+    if (target) {
+      const rc = await (await import('./daemon-client.js')).runThroughDaemon(tool, argv, target);
+      if (rc !== undefined) return rc;
+    }
+  }
+  prefetchCommands(tool, argv);
+  return (await import('./runner.js')).runTool(tool, argv);
+}
+
+/**
+ * Starts loading the code of the commands named in argv while the runner's modules load (the
+ * runner parses and checks them properly later; this only guesses their names).
+ */
+function prefetchCommands(tool: ToolSpec, argv: readonly string[]): void {
+  let rest: readonly string[];
+  try {
+    rest = scanOptions(tool, argv).rest;
+  } catch {
+    return;
+  }
+  let expectName = true;
+  for (const w of rest) {
+    if (w === '--') expectName = true;
+    else if (expectName && !w.startsWith('-')) {
+      expectName = false;
+      tool.commands.find((c) => c.name === w)?.load().catch(() => undefined);
+    }
+  }
 }

@@ -2,8 +2,7 @@
  * Command arguments that name a column: `COLUMN[:KEY]` and `COLUMN[:KEY]OP VALUE` (set, find,
  * wait-until), `--columns=a,b`, and the conditions of find/wait-until.
  */
-import { compareDatums, datumExcludes, datumIncludes, findKey, type Datum, type MapDatum } from '@ovnts/ovsdb/dist/src/datum.js';
-import type { ColumnSchema, ColumnType, TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import { compareDatums, datumExcludes, datumIncludes, findKey, type Datum, type MapDatum, type ColumnSchema, type ColumnType, type TableSchema } from './ovsdb.js';
 import { atomFromString, datumFromString, relaxedType, tokenParse } from './datum-text.js';
 import type { ViewRow } from './db-txn.js';
 import { fail } from './errors.js';

@@ -4,9 +4,7 @@
  * `{k=v}`, integer ranges `1-5`; and back to text (quoted where needed) or bare words.
  * Error messages are OVS's, word for word.
  */
-import { atomToString, checkAtomConstraints, datumToString, typeToEnglish, type Datum, type Pair } from '@ovnts/ovsdb/dist/src/datum.js';
-import { compareAtoms, type Atom, type AtomicType, type BaseType, type ColumnType } from '@ovnts/ovsdb/dist/src/schema.js';
-import { OvsdbError } from '@ovnts/ovsdb/dist/src/error.js';
+import { atomToString, checkAtomConstraints, datumToString, typeToEnglish, compareAtoms, OvsdbError, type Datum, type Pair, type Atom, type AtomicType, type BaseType, type ColumnType } from './ovsdb.js';
 import { fail } from './errors.js';
 import type { SymbolTable } from './symbols.js';
 

@@ -2,8 +2,7 @@
  * The database commands every ctl tool has (OVS's db-ctl-base): comment, get, list, find,
  * set, add, remove, clear, create, destroy, wait-until.
  */
-import { datumDifference, datumUnion, findKey, type Datum, type MapDatum, type Pair } from '@ovnts/ovsdb/dist/src/datum.js';
-import { compareAtoms, type ColumnSchema, type TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import { datumDifference, datumUnion, findKey, compareAtoms, type Datum, type MapDatum, type Pair, type ColumnSchema, type TableSchema } from './ovsdb.js';
 import { checkCondition, checkMutable, parseColumnKeyValue, parseColumnNames, preParseColumn } from './column-args.js';
 import { atomFromString, atomToString, datumFromString, datumToString, relaxedType } from './datum-text.js';
 import type { ViewRow } from './db-txn.js';

@@ -6,19 +6,35 @@
  * into one OVSDB transaction: a "wait" per verified row (so a concurrent change makes it fail
  * and the tool retries), then inserts, updates, mutations and deletes.
  */
-import { datumsEqual, defaultDatum, type Datum, type Pair } from '@ovnts/ovsdb/dist/src/datum.js';
-import { compareAtoms, type Atom, type ColumnSchema, type ColumnType, type DatabaseSchema, type TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import { datumsEqual, defaultDatum, compareAtoms, type Datum, type Pair, type Atom, type ColumnSchema, type ColumnType, type DatabaseSchema, type TableSchema } from './ovsdb.js';
 
 export type RowValues = Map<string, Datum>;
 
 export class ViewRow {
   /** Values as fetched; undefined for a row this transaction inserted. */
   readonly old: RowValues | undefined;
-  /** Values now; undefined once deleted. */
+  /** Values now; undefined once deleted. Shared with `old` until the first write (copy on write). */
   cur: RowValues | undefined;
-  readonly written = new Set<string>();
-  readonly partial = new Set<string>();
-  readonly verified = new Set<string>();
+  private own: boolean;
+  // Made on first use: a transaction views every row of the tables it reads, but touches few.
+  private writtenSet: Set<string> | undefined;
+  private partialSet: Set<string> | undefined;
+  private verifiedSet: Set<string> | undefined;
+
+  /** Columns replaced whole. */
+  get written(): Set<string> {
+    return (this.writtenSet ??= new Set());
+  }
+
+  /** Columns changed by adding and removing elements (sent as "mutate"). */
+  get partial(): Set<string> {
+    return (this.partialSet ??= new Set());
+  }
+
+  /** Columns whose fetched value the transaction asserts. */
+  get verified(): Set<string> {
+    return (this.verifiedSet ??= new Set());
+  }
 
   constructor(
     readonly table: TableSchema,
@@ -26,7 +42,8 @@ export class ViewRow {
     old: RowValues | undefined,
   ) {
     this.old = old;
-    this.cur = old ? new Map(old) : defaults(table);
+    this.cur = old ?? defaults(table);
+    this.own = old === undefined;
   }
 
   get inserted(): boolean {
@@ -35,6 +52,16 @@ export class ViewRow {
 
   get deleted(): boolean {
     return this.cur === undefined;
+  }
+
+  /** The values to change: a copy of the fetched ones, made on the first write. */
+  writable(): RowValues {
+    if (!this.cur) throw new Error(`write to deleted row ${this.uuid}`);
+    if (!this.own) {
+      this.cur = new Map(this.cur);
+      this.own = true;
+    }
+    return this.cur;
   }
 
   /** The column's current value (its default if it was never fetched). */
@@ -84,27 +111,26 @@ export class DbTxn {
   private readonly touchedSet = new Set<ViewRow>();
   increment: Increment | undefined;
 
+  /** Views of a table's rows are made when a command first looks at the table. */
   constructor(
     readonly schema: DatabaseSchema,
-    snapshot: Snapshot,
-  ) {
-    for (const [name, rows] of snapshot) {
-      const t = schema.tables.get(name);
-      if (!t) continue;
-      const m = new Map<string, ViewRow>();
-      for (const [uuid, values] of rows) m.set(uuid, new ViewRow(t, uuid, values));
-      this.rowsByTable.set(name, m);
-    }
-  }
+    private readonly snapshot: Snapshot,
+  ) {}
 
   /** Whether the table's rows were fetched. */
   has(table: string): boolean {
-    return this.rowsByTable.has(table);
+    return this.rowsByTable.has(table) || (this.snapshot.has(table) && this.schema.tables.has(table));
   }
 
   private tableRows(table: string): Map<string, ViewRow> {
     let m = this.rowsByTable.get(table);
-    if (!m) this.rowsByTable.set(table, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      const t = this.schema.tables.get(table);
+      const rows = this.snapshot.get(table);
+      if (t && rows) for (const [uuid, values] of rows) m.set(uuid, new ViewRow(t, uuid, values));
+      this.rowsByTable.set(table, m);
+    }
     return m;
   }
 
@@ -142,8 +168,7 @@ export class DbTxn {
 
   /** Replaces a column's value. */
   write(r: ViewRow, column: string, value: Datum): void {
-    if (!r.cur) throw new Error(`write to deleted row ${r.uuid}`);
-    r.cur.set(column, value);
+    r.writable().set(column, value);
     r.written.add(column);
     this.touch(r);
   }
@@ -153,8 +178,7 @@ export class DbTxn {
    * difference, so concurrent changes to other elements are kept (the IDL's partial updates).
    */
   writePartial(r: ViewRow, column: string, value: Datum): void {
-    if (!r.cur) throw new Error(`write to deleted row ${r.uuid}`);
-    r.cur.set(column, value);
+    r.writable().set(column, value);
     if (!r.written.has(column)) r.partial.add(column);
     this.touch(r);
   }
@@ -252,30 +276,29 @@ function col(t: TableSchema, name: string): ColumnSchema {
   return c;
 }
 
-/** Elements of `a` not in `b` and of `b` not in `a`; for maps, by key and value (a changed value is both). */
+/**
+ * Elements of `a` not in `b` and of `b` not in `a`; for maps, by key and value (a changed value
+ * is both). The atoms of one column are all of one type, so they are their own keys.
+ */
 function diff(a: Datum, b: Datum, isMap: boolean): { removed: Datum; added: Datum } {
   if (isMap) {
     const am = a as readonly Pair[];
     const bm = b as readonly Pair[];
-    const bk = new Map(bm.map((p) => [keyOf(p[0]), p]));
-    const ak = new Map(am.map((p) => [keyOf(p[0]), p]));
+    const bk = new Map<Atom, Pair>(bm.map((p) => [p[0], p]));
+    const ak = new Map<Atom, Pair>(am.map((p) => [p[0], p]));
     const removed = am.filter((p) => {
-      const q = bk.get(keyOf(p[0]));
+      const q = bk.get(p[0]);
       return !q || compareAtoms(q[1], p[1]) !== 0;
     });
     const added = bm.filter((p) => {
-      const q = ak.get(keyOf(p[0]));
+      const q = ak.get(p[0]);
       return !q || compareAtoms(q[1], p[1]) !== 0;
     });
     return { removed: removed.map((p) => p[0]), added };
   }
-  const as = new Set((a as readonly Atom[]).map(keyOf));
-  const bs = new Set((b as readonly Atom[]).map(keyOf));
-  return { removed: (a as readonly Atom[]).filter((x) => !bs.has(keyOf(x))), added: (b as readonly Atom[]).filter((x) => !as.has(keyOf(x))) };
-}
-
-function keyOf(a: Atom): string {
-  return `${typeof a}:${String(a)}`;
+  const as = new Set(a as readonly Atom[]);
+  const bs = new Set(b as readonly Atom[]);
+  return { removed: (a as readonly Atom[]).filter((x) => !bs.has(x)), added: (b as readonly Atom[]).filter((x) => !as.has(x)) };
 }
 
 /** The uuid-name the IDL gives an inserted row: "row" and its UUID with "_" for "-". */

@@ -3,8 +3,7 @@
  * rows of the first show table and descends through reference columns into the other show
  * tables, printing each row by its name column and the listed columns when not default.
  */
-import { datumToString, type MapDatum } from '@ovnts/ovsdb/dist/src/datum.js';
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import { datumToString, type MapDatum, type Atom } from './ovsdb.js';
 import { atomToString } from './datum-text.js';
 import type { DbTxn, ViewRow } from './db-txn.js';
 import type { CommandSpec, ShowTable } from './tool.js';

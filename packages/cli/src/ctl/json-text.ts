@@ -2,7 +2,7 @@
  * JSON text as OVS writes it (lib/json.c): object members optionally sorted by name, and the
  * "pretty" layout with two spaces per level and closing brackets on the last line.
  */
-import { formatReal } from '@ovnts/ovsdb/dist/src/datum.js';
+import { formatReal } from './ovsdb.js';
 
 export interface JsonStyle {
   readonly sort: boolean;

@@ -2,7 +2,7 @@
  * Table and column names as the ctl tools accept them: exact, or a unique case-insensitive
  * prefix in which "-" stands for "_" (OVS's score_partial_match).
  */
-import type { ColumnSchema, DatabaseSchema, TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { ColumnSchema, DatabaseSchema, TableSchema } from './ovsdb.js';
 import { fail } from './errors.js';
 
 const EXACT = Number.MAX_SAFE_INTEGER;

@@ -3,10 +3,10 @@
  * words, and checks names, options and argument counts with OVS's messages.
  */
 import { fail } from './errors.js';
-import type { CommandSpec, ToolSpec } from './tool.js';
+import type { CommandEntry, CommandSpec, ToolSpec } from './tool.js';
 
-export interface ParsedCommand {
-  readonly spec: CommandSpec;
+export interface ParsedCommand<Spec extends CommandEntry | CommandSpec = CommandEntry> {
+  readonly spec: Spec;
   /** argv[0] is the command name. */
   readonly argv: readonly string[];
   readonly options: Map<string, string | null>;
@@ -28,6 +28,11 @@ export function parseCommands(tool: ToolSpec, words: readonly string[], firstOpt
   }
   if (commands.length === 0) fail('missing command name (use --help for help)');
   return commands;
+}
+
+/** Loads the code of parsed commands (each command module is imported once, when first needed). */
+export async function loadCommands(commands: readonly ParsedCommand[]): Promise<ParsedCommand<CommandSpec>[]> {
+  return Promise.all(commands.map(async (c) => ({ argv: c.argv, options: c.options, spec: await c.spec.load() })));
 }
 
 function parseCommand(tool: ToolSpec, words: readonly string[], inherited: Map<string, string | null>): ParsedCommand {

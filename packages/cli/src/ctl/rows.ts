@@ -3,8 +3,7 @@
  * the tool's name columns (Logical_Switch by name, DHCP_Options via the port that refers to
  * it, ...), or a UUID prefix of at least 4 digits.
  */
-import type { TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
-import type { Pair } from '@ovnts/ovsdb/dist/src/datum.js';
+import type { TableSchema, Pair } from './ovsdb.js';
 import { parseUuid } from './datum-text.js';
 import type { DbTxn, ViewRow } from './db-txn.js';
 import { fail } from './errors.js';
@@ -21,6 +20,11 @@ function partialUuidLength(s: string): number {
     if (!ok) return 0;
   }
   return s.length;
+}
+
+/** Whether `s` is a UUID or the beginning of one (not empty). */
+export function isPartialUuid(s: string): boolean {
+  return s.length > 0 && partialUuidLength(s) === s.length;
 }
 
 function recordIdEquals(name: string | number, isInteger: boolean, recordId: string): boolean {

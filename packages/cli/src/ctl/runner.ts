@@ -7,26 +7,28 @@
  * commit succeeded.
  */
 import { readFileSync } from 'node:fs';
-import { parseSchemaText, type DatabaseSchema, type TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import { parseSchemaText, type DatabaseSchema, type TableSchema } from './ovsdb.js';
 import { bundledSchemaPath } from '@ovnts/ovsdb/dist/src/schemas.js';
 import { DbTxn } from './db-txn.js';
-import { CtlError, ExitStatus, fail } from './errors.js';
+import { ConsoleLog, CtlError, ExitStatus, fail } from './errors.js';
 import { jsonToString } from './json-text.js';
-import { ConsoleLog } from './log.js';
 import { parseArgs, type GlobalOptions } from './options.js';
-import { parseCommands, type ParsedCommand } from './parse-commands.js';
+import { loadCommands, parseCommands, type ParsedCommand } from './parse-commands.js';
 import { rowIdTables } from './rows.js';
-import { Session } from './session.js';
+import { Session, type CtlSession } from './session.js';
 import { SymbolTable } from './symbols.js';
 import { TablePrinter } from './table-output.js';
-import type { CommandContext, ToolSpec } from './tool.js';
-import { commandList, usage } from './usage.js';
+import type { CommandContext, CommandSpec, PreContext, ToolSpec } from './tool.js';
 
 export interface RunIo {
   readonly stdout: (s: string) => void;
   readonly stderr: (s: string) => void;
+  /** Log messages (vlog's console format); default: stderr. */
+  readonly log?: (s: string) => void;
   /** Called when --timeout expires (the real tools die of SIGALRM). */
   readonly onTimeout?: () => void;
+  /** Daemon mode: the daemon's long-lived connection, instead of one per invocation. */
+  readonly session?: () => Promise<CtlSession>;
 }
 
 const defaultIo: RunIo = {
@@ -36,7 +38,7 @@ const defaultIo: RunIo = {
 
 const schemaCache = new Map<string, DatabaseSchema>();
 
-function loadSchema(name: ToolSpec['schemaName']): DatabaseSchema {
+export function loadSchema(name: ToolSpec['schemaName']): DatabaseSchema {
   let s = schemaCache.get(name);
   if (!s) schemaCache.set(name, (s = parseSchemaText(readFileSync(bundledSchemaPath(name), 'utf8'))));
   return s;
@@ -47,15 +49,31 @@ function escapeArg(a: string): string {
   return /^[-\w=+,.:/@%]+$/.test(a) ? a : `"${a.replace(/(["\\])/g, '\\$1')}"`;
 }
 
+const warmed = new WeakMap<ToolSpec, Promise<unknown>>();
+
+/**
+ * Loads the code of all the tool's commands, once. A one-shot `ovnts nbctl` loads only the
+ * modules of the commands it runs; a process that runs many invocations (batch mode, a daemon,
+ * a program calling runTool) pays for all of them at its first invocation instead of at each
+ * new command's first use.
+ */
+export function warmTool(tool: ToolSpec): Promise<unknown> {
+  let w = warmed.get(tool);
+  if (!w) warmed.set(tool, (w = Promise.all(tool.commands.map((c) => c.load()))));
+  return w;
+}
+
 /** Runs one invocation; resolves with the exit status. */
 export async function runTool(tool: ToolSpec, argv: readonly string[], io: RunIo = defaultIo): Promise<number> {
-  const log = new ConsoleLog(io.stderr);
+  if (io !== defaultIo) await warmTool(tool);
+  const log = new ConsoleLog(io.log ?? io.stderr);
   let timer: NodeJS.Timeout | undefined;
-  let session: Session | undefined;
+  let session: CtlSession | undefined;
+  let opening: Promise<Session> | undefined;
   try {
-    const { opts, local, rest } = parseArgs(tool, argv);
+    const { opts, local, rest } = parseArgs(tool, argv, io.session ? 'daemon' : 'local');
     if (opts.help) {
-      io.stdout(usage(tool));
+      io.stdout((await import('./usage.js')).usage(tool));
       return 0;
     }
     if (opts.version) {
@@ -63,13 +81,23 @@ export async function runTool(tool: ToolSpec, argv: readonly string[], io: RunIo
       return 0;
     }
     if (opts.listCommands) {
-      io.stdout(commandList(tool));
+      io.stdout((await import('./usage.js')).commandList(tool));
       return 0;
     }
-    const commands = parseCommands(tool, rest, local);
-    if (commands.some((c) => c.spec.mode === 'RW')) log.skip();
+    const parsed = parseCommands(tool, rest, local);
+    // Read the schema and connect while the commands' code loads; the connection is used (and
+    // its errors shown) only once the commands' arguments have been checked.
+    const loading = loadCommands(parsed);
+    loading.catch(() => undefined);
     const schema = loadSchema(tool.schemaName);
+    if (!io.session) {
+      opening = Session.open(opts.db, schema, opts);
+      opening.catch(() => undefined);
+    }
+    const commands = await loading;
+    if (commands.some((c) => c.spec.mode === 'RW')) log.skip();
     const tables = prerequisites(tool, schema, commands, log);
+    for (const c of commands) if (c.spec.prepare) await c.spec.prepare(preContext(tool, schema, c, log, tables));
     let expired: Promise<never> = new Promise(() => undefined);
     if (opts.timeout > 0) {
       expired = new Promise((_, reject) => {
@@ -82,7 +110,7 @@ export async function runTool(tool: ToolSpec, argv: readonly string[], io: RunIo
       });
     }
     const work = async (): Promise<void> => {
-      session = await Session.open(opts.db, schema, opts);
+      session = io.session ? await io.session() : await opening!;
       const comment = `${tool.program}: ${[tool.program, ...argv].map(escapeArg).join(' ')}`;
       const done = await mainLoop(tool, schema, session, commands, tables, opts, log, comment);
       io.stdout(formatOutputs(done.contexts, opts));
@@ -110,7 +138,10 @@ export async function runTool(tool: ToolSpec, argv: readonly string[], io: RunIo
     throw e;
   } finally {
     if (timer) clearTimeout(timer);
-    session?.close();
+    if (!io.session) {
+      if (session) session.close();
+      else opening?.then((s) => s.close(), () => undefined);
+    }
   }
 }
 
@@ -126,13 +157,17 @@ function formatOutputs(contexts: readonly CommandContext[], opts: GlobalOptions)
   return out;
 }
 
-function prerequisites(tool: ToolSpec, schema: DatabaseSchema, commands: readonly ParsedCommand[], log: ConsoleLog): Set<string> {
+function prerequisites(tool: ToolSpec, schema: DatabaseSchema, commands: readonly ParsedCommand<CommandSpec>[], log: ConsoleLog): Set<string> {
   const tables = new Set<string>(tool.baseTables);
+  for (const c of commands) c.spec.pre?.(preContext(tool, schema, c, log, tables));
+  return tables;
+}
+
+function preContext(tool: ToolSpec, schema: DatabaseSchema, c: ParsedCommand<CommandSpec>, log: ConsoleLog, tables: Set<string>): PreContext {
   const need = (t: string | TableSchema): void => {
     for (const name of rowIdTables(tool, typeof t === 'string' ? t : t.name)) tables.add(name);
   };
-  for (const c of commands) c.spec.pre?.({ argv: c.argv, options: c.options, schema, tool, log, need });
-  return tables;
+  return { argv: c.argv, options: c.options, schema, tool, log, need };
 }
 
 interface Done {
@@ -143,8 +178,8 @@ interface Done {
 async function mainLoop(
   tool: ToolSpec,
   schema: DatabaseSchema,
-  session: Session,
-  commands: readonly ParsedCommand[],
+  session: CtlSession,
+  commands: readonly ParsedCommand<CommandSpec>[],
   tables: ReadonlySet<string>,
   opts: GlobalOptions,
   log: ConsoleLog,
@@ -233,7 +268,7 @@ function insertResults(ops: readonly unknown[], results: readonly unknown[]): Ma
   return m;
 }
 
-async function* watchTable(session: Session, schema: DatabaseSchema, table: string): AsyncIterable<DbTxn> {
+async function* watchTable(session: CtlSession, schema: DatabaseSchema, table: string): AsyncIterable<DbTxn> {
   await session.watch([table]);
   for (;;) {
     const seen = session.changeCount;

@@ -1,15 +1,14 @@
 /**
  * The tool's one connection to the database server: connect (failures worded like OVS's
  * "database connection failed (No such file or directory)"), read tables with one "select"
- * transaction, commit, and wait for the database to change (a monitor, for wait-until and
- * for waiting on the daemons).
+ * transaction (or, in a daemon, from a replica kept by a monitor), commit, and wait for the
+ * database to change (a monitor, for wait-until and for waiting on the daemons).
  */
 import * as net from 'node:net';
 import { readFileSync } from 'node:fs';
-import { JsonRpcConnection, RpcError, type JsonRpcRequest } from '@ovnts/ovsdb/dist/src/jsonrpc/connection.js';
-import { parseRemote } from '@ovnts/ovsdb/dist/src/jsonrpc/remote.js';
-import { defaultDatum, parseDatum } from '@ovnts/ovsdb/dist/src/datum.js';
-import type { DatabaseSchema, TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import { JsonRpcConnection, RpcError, parseRemote, type JsonRpcRequest } from './ovsdb-rpc.js';
+import { defaultDatum, parseDatum, type DatabaseSchema, type TableSchema } from './ovsdb.js';
+import type { applyDatumDiff } from '@ovnts/ovsdb/dist/src/updates.js';
 import type { RowValues, Snapshot } from './db-txn.js';
 import { fail } from './errors.js';
 import { jsonToString } from './json-text.js';
@@ -80,11 +79,27 @@ async function openStream(db: string, tlsFiles: TlsFiles): Promise<net.Socket> {
   });
 }
 
-export class Session {
+/** What the runner needs of a connection: a Session, or a daemon's long-lived replica of one. */
+export interface CtlSession {
+  readonly changeCount: number;
+  request(method: string, params: unknown[]): Promise<unknown>;
+  fetch(tables: Iterable<string>): Promise<Snapshot>;
+  watch(tables: Iterable<string>): Promise<boolean>;
+  waitForChange(seen: number): Promise<void>;
+  close(): void;
+}
+
+const REPLICA_MONITOR = 'ctl-replica';
+
+export class Session implements CtlSession {
   private readonly monitorIds = new Set<string>();
   private readonly watched = new Set<string>();
   private changes = 0;
   private wake: (() => void) | undefined;
+  /** Daemon mode: every table's rows, kept current by a monitor (row maps are replaced, never changed). */
+  private replica: Map<string, Map<string, RowValues>> | undefined;
+  /** Applies update2 diffs (loaded with the replica: one module less for one-shot invocations). */
+  private applyDiff: typeof applyDatumDiff | undefined;
 
   private constructor(
     readonly db: string,
@@ -119,9 +134,65 @@ export class Session {
       this.conn.reply(req.id, req.params);
       return;
     }
-    if (req.method === 'update' && typeof req.params[0] === 'string' && this.monitorIds.has(req.params[0])) {
+    if ((req.method === 'update' || req.method === 'update2') && typeof req.params[0] === 'string' && this.monitorIds.has(req.params[0])) {
+      if (req.params[0] === REPLICA_MONITOR) this.applyUpdate2(req.params[1]);
       this.changes++;
       this.wake?.();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.conn.isClosed;
+  }
+
+  /**
+   * Daemon mode: monitors every table of the database (monitor_cond, so that a change arrives
+   * as the difference, as the real IDL receives it) and answers fetch() from the replica from
+   * then on. The servers (ovsdb-server and ovnts's) send a client the update for its own
+   * transaction before the transaction's reply, so the replica is current when a commit returns.
+   */
+  async replicate(): Promise<void> {
+    this.applyDiff = (await import('@ovnts/ovsdb/dist/src/updates.js')).applyDatumDiff;
+    this.monitorIds.add(REPLICA_MONITOR);
+    const requests: Record<string, unknown> = {};
+    for (const t of this.schema.tables.keys()) {
+      requests[t] = [{}];
+      this.watched.add(t);
+    }
+    this.replica = new Map([...this.schema.tables.keys()].map((t) => [t, new Map()]));
+    this.applyUpdate2(await this.request('monitor_cond', [this.schema.name, REPLICA_MONITOR, requests]));
+  }
+
+  private applyUpdate2(updates: unknown): void {
+    const applyDiff = this.applyDiff;
+    if (!this.replica || !applyDiff || typeof updates !== 'object' || updates === null) return;
+    type RowUpdate2 = { initial?: Record<string, unknown>; insert?: Record<string, unknown>; modify?: Record<string, unknown>; delete?: null };
+    for (const [table, rows] of Object.entries(updates as Record<string, Record<string, RowUpdate2>>)) {
+      const ts = this.schema.tables.get(table);
+      const replica = this.replica.get(table);
+      if (!ts || !replica) continue;
+      for (const [uuid, change] of Object.entries(rows)) {
+        const full = change.initial ?? change.insert;
+        if (full) {
+          replica.set(uuid, decodeRow(ts, full));
+        } else if (change.modify) {
+          const prev = replica.get(uuid);
+          if (!prev) continue;
+          const next = new Map(prev);
+          for (const [name, j] of Object.entries(change.modify)) {
+            const c = ts.columns.get(name);
+            if (!c) continue;
+            try {
+              next.set(name, applyDiff(prev.get(name) ?? defaultDatum(c.type), parseDatum(j, c.type, undefined, true), c.type));
+            } catch {
+              // A value this schema version does not allow: keep the old one.
+            }
+          }
+          replica.set(uuid, next);
+        } else if ('delete' in change) {
+          replica.delete(uuid);
+        }
+      }
     }
   }
 
@@ -149,6 +220,11 @@ export class Session {
   async fetch(tables: Iterable<string>): Promise<Snapshot> {
     const names = [...tables].filter((t) => this.schema.tables.has(t));
     const snapshot: Snapshot = new Map();
+    if (this.replica) {
+      if (this.conn.isClosed) connectionFailed(this.db, 'EPIPE');
+      for (const name of names) snapshot.set(name, new Map(this.replica.get(name)));
+      return snapshot;
+    }
     if (names.length === 0) return snapshot;
     const reply = (await this.request('transact', [this.schema.name, ...names.map((table) => ({ op: 'select', table, where: [] }))])) as unknown[];
     names.forEach((name, i) => {
@@ -190,22 +266,24 @@ export class Session {
 
 function decodeRows(table: TableSchema, rows: readonly Record<string, unknown>[]): Map<string, RowValues> {
   const out = new Map<string, RowValues>();
-  for (const row of rows) {
-    const uuid = (row['_uuid'] as [string, string])[1];
-    const values: RowValues = new Map();
-    for (const c of table.columnList) {
-      const j = row[c.name];
-      let d = defaultDatum(c.type);
-      if (j !== undefined) {
-        try {
-          d = parseDatum(j, c.type, undefined, true);
-        } catch {
-          // A value this schema version does not allow: keep the default.
-        }
-      }
-      values.set(c.name, d);
-    }
-    out.set(uuid, values);
-  }
+  for (const row of rows) out.set((row['_uuid'] as [string, string])[1], decodeRow(table, row));
   return out;
+}
+
+/** A row as the server sends it (missing columns have their defaults). */
+function decodeRow(table: TableSchema, row: Record<string, unknown>): RowValues {
+  const values: RowValues = new Map();
+  for (const c of table.columnList) {
+    const j = row[c.name];
+    let d = defaultDatum(c.type);
+    if (j !== undefined) {
+      try {
+        d = parseDatum(j, c.type, undefined, true);
+      } catch {
+        // A value this schema version does not allow: keep the default.
+      }
+    }
+    values.set(c.name, d);
+  }
+  return values;
 }

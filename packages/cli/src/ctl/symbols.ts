@@ -2,7 +2,7 @@
  * The "@name" row ids of one invocation (OVS's ovsdb_symbol_table): `--id=@name create ...`
  * creates one, `@name` in a value refers to it, and commands may refer before they create.
  */
-import type { BaseType } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { BaseType } from './ovsdb.js';
 
 export interface RowSymbol {
   readonly name: string;

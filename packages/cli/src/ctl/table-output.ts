@@ -3,8 +3,7 @@
  * `column : value` line per cell), table (aligned columns under headings), csv, json and html;
  * cells as text (quoted where needed), bare words, or JSON.
  */
-import { datumToJson, type Datum } from '@ovnts/ovsdb/dist/src/datum.js';
-import type { ColumnType } from '@ovnts/ovsdb/dist/src/schema.js';
+import { datumToJson, type Datum, type ColumnType } from './ovsdb.js';
 import { fail } from './errors.js';
 import { datumToBare, datumToString } from './datum-text.js';
 import { jsonToString } from './json-text.js';

@@ -4,9 +4,9 @@
  * commands) is driven by a ToolSpec; each tool contributes its schema, how rows are named,
  * its own commands and hooks.
  */
-import type { DatabaseSchema, TableSchema } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { DatabaseSchema, TableSchema } from './ovsdb.js';
 import type { DbTxn } from './db-txn.js';
-import type { ConsoleLog } from './log.js';
+import type { ConsoleLog } from './errors.js';
 import type { SymbolTable } from './symbols.js';
 import type { Table } from './table-output.js';
 
@@ -57,7 +57,8 @@ export interface PostContext {
   insertedUuid(provisional: string): string | undefined;
 }
 
-export interface CommandSpec {
+/** What parsing, --help and --commands need of a command. */
+export interface CommandInfo {
   readonly name: string;
   readonly minArgs: number;
   readonly maxArgs: number;
@@ -66,7 +67,17 @@ export interface CommandSpec {
   /** Supported options, e.g. "--if-exists,--id=". */
   readonly options: string;
   readonly mode: 'RO' | 'RW';
+}
+
+/** A tool's command: its syntax, and its code, loaded on demand (see catalog.ts). */
+export interface CommandEntry extends CommandInfo {
+  load(): Promise<CommandSpec>;
+}
+
+export interface CommandSpec extends CommandInfo {
   pre?(ctx: PreContext): void;
+  /** After pre, before connecting: asynchronous checks of things outside the database (sbctl lflow-list --ovs). */
+  prepare?(ctx: PreContext): Promise<void>;
   run(ctx: CommandContext): void;
   post?(ctx: PostContext): void;
 }
@@ -91,12 +102,17 @@ export interface ToolSpec {
   /** vlog module of the main loop (warnings about unreferenced --id rows). */
   readonly logModule: string;
   readonly rowIds: Readonly<Record<string, readonly RowId[]>>;
-  readonly commands: readonly CommandSpec[];
+  readonly commands: readonly CommandEntry[];
   readonly showTables?: readonly ShowTable[];
   /** Tables every invocation reads (NB_Global, Open_vSwitch). */
   readonly baseTables: readonly string[];
   /** Tool options beyond the common ones: name → takes an argument (true), none (false) or maybe. */
   readonly extraOptions: Readonly<Record<string, boolean | 'optional'>>;
+  /**
+   * Daemon mode (ovn-nbctl/ovn-sbctl --detach): the environment variable naming a daemon's
+   * control socket (OVN_NB_DAEMON) and the directory for its pidfile and socket.
+   */
+  readonly daemon?: { readonly env: string; readonly rundir: () => string };
   /** Whether --wait/--no-wait are accepted. */
   readonly allowWait: boolean;
   /** Before the commands run in each attempt (e.g. creating NB_Global if missing, --wait increments). */

@@ -27,6 +27,13 @@ export function usage(tool: ToolSpec): string {
     '  --pretty                    pretty-print JSON in output',
     '  --bare                      equivalent to "--format=list --data=bare --no-headings"',
     '  --columns=COLUMN,...        (list, find) print only these columns',
+    ...(tool.daemon
+      ? [
+          '  --detach                    run in the background, taking commands on a control socket',
+          '                              (printed; export it as ' + tool.daemon.env + ')',
+          '  --pidfile[=FILE], --unixctl=SOCKET, --log-file[=FILE], --no-chdir   (with --detach)',
+        ]
+      : []),
     '  -h, --help                  display this help message',
     '  -V, --version               display version information',
     '',

@@ -2,7 +2,7 @@
  * How ovn-nbctl's own commands find switches, ports and routers: by UUID, else by a unique
  * name; and which switch holds a port.
  */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import { parseUuid } from '../datum-text.js';
 import type { ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';

@@ -3,7 +3,7 @@
  * commands of ovn-nbctl: its parse_priority/parse_direction, KEY=VALUE lists, vlog ERR lines
  * and ctl_error's "Discarding unhandled error" when a command reports a second error.
  */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import type { ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';
 import type { CommandContext } from '../tool.js';

@@ -1,5 +1,5 @@
 /** ovn-nbctl's getters and setters of logical switch port properties. */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import type { ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';
 import type { CommandContext, CommandSpec, PreContext } from '../tool.js';

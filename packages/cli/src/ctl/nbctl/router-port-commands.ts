@@ -1,5 +1,5 @@
 /** ovn-nbctl's logical router port commands (lrp-*) and static route commands (lr-route-*). */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import { setColumn } from '../db-commands.js';
 import type { ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';

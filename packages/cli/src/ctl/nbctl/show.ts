@@ -1,5 +1,5 @@
 /** ovn-nbctl show [SWITCH|ROUTER]: switches with their ports, routers with ports and NATs. */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import type { DbTxn, ViewRow } from '../db-txn.js';
 import type { CommandSpec } from '../tool.js';
 import { byNameOrUuid, LR, LS } from './lookup.js';

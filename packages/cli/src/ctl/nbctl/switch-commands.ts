@@ -1,5 +1,5 @@
 /** ovn-nbctl's logical switch and logical switch port commands. */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import type { ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';
 import type { CommandContext, CommandSpec, PreContext } from '../tool.js';

@@ -1,16 +1,7 @@
 /** `ovnts nbctl`: ovn-nbctl's syntax and output over the OVN Northbound database. */
-import { DB_COMMANDS } from '../db-commands.js';
-import type { CommandSpec, ExecuteContext, PostExecuteContext, RowId, ToolSpec } from '../tool.js';
-import { ACL_COMMANDS } from './acl-commands.js';
-import { GATEWAY_DHCP_COMMANDS } from './gateway-dhcp-commands.js';
-import { LB_COMMANDS } from './lb-commands.js';
-import { NAT_COMMANDS } from './nat-commands.js';
-import { PORT_COMMANDS } from './port-commands.js';
-import { ROUTER_COMMANDS } from './router-commands.js';
-import { ROUTER_PORT_COMMANDS } from './router-port-commands.js';
-import { show } from './show.js';
-import { SWITCH_COMMANDS } from './switch-commands.js';
-import { OVN_DBCTL_OPTIONS } from '../ovn-dbctl-options.js';
+import { catalog, DB_CATALOG, noop } from '../catalog.js';
+import type { CommandEntry, ExecuteContext, PostExecuteContext, RowId, ToolSpec } from '../tool.js';
+import { OVN_DBCTL_OPTIONS } from '../option-scan.js';
 
 const byName = (table: string, name = 'name'): RowId => ({ table, name });
 const byKey = (table: string, key: string): RowId => ({ table, name: 'external_ids', key });
@@ -42,8 +33,91 @@ export const NB_ROW_IDS: Record<string, readonly RowId[]> = {
   Port_Group: [byName('Port_Group')],
 };
 
-const init: CommandSpec = { name: 'init', minArgs: 0, maxArgs: 0, args: '', options: '', mode: 'RW', run: () => undefined };
-const sync: CommandSpec = { name: 'sync', minArgs: 0, maxArgs: 0, args: '', options: '', mode: 'RO', run: () => undefined };
+/** ovn-nbctl's commands, in --help order (their code is loaded when they run). */
+const COMMANDS: readonly CommandEntry[] = [
+  noop('init', 'RW'),
+  noop('sync', 'RO'),
+  ...catalog(async () => [(await import('./show.js')).show], [['show', 0, 1, '[SWITCH]', '', 'RO']]),
+  ...catalog(async () => (await import('./switch-commands.js')).SWITCH_COMMANDS, [
+    ['ls-add', 0, 1, '[SWITCH]', '--may-exist,--add-duplicate', 'RW'],
+    ['ls-del', 1, 1, 'SWITCH', '--if-exists', 'RW'],
+    ['ls-list', 0, 0, '', '', 'RO'],
+    ['lsp-add', 2, 4, 'SWITCH PORT [PARENT] [TAG]', '--may-exist', 'RW'],
+    ['lsp-del', 1, 1, 'PORT', '--if-exists', 'RW'],
+    ['lsp-list', 1, 1, 'SWITCH', '', 'RO'],
+    ['lsp-set-addresses', 1, Infinity, 'PORT [ADDRESS]...', '', 'RW'],
+    ['lsp-get-addresses', 1, 1, 'PORT', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./port-commands.js')).PORT_COMMANDS, [
+    ['lsp-set-type', 2, 2, 'PORT TYPE', '', 'RW'],
+    ['lsp-get-type', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-set-options', 1, Infinity, 'PORT KEY=VALUE [KEY=VALUE]...', '', 'RW'],
+    ['lsp-get-options', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-set-enabled', 2, 2, 'PORT STATE', '', 'RW'],
+    ['lsp-get-enabled', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-get-up', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-set-port-security', 1, Infinity, 'PORT [ADDRS]...', '', 'RW'],
+    ['lsp-get-port-security', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-get-parent', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-get-tag', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-get-ls', 1, 1, 'PORT', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./router-commands.js')).ROUTER_COMMANDS, [
+    ['lr-add', 0, 1, '[ROUTER]', '--may-exist,--add-duplicate', 'RW'],
+    ['lr-del', 1, 1, 'ROUTER', '--if-exists', 'RW'],
+    ['lr-list', 0, 0, '', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./router-port-commands.js')).ROUTER_PORT_COMMANDS, [
+    ['lrp-add', 4, Infinity, 'ROUTER PORT MAC [NETWORK]...[COLUMN[:KEY]=VALUE]...', '--may-exist', 'RW'],
+    ['lrp-del', 1, 1, 'PORT', '--if-exists', 'RW'],
+    ['lrp-list', 1, 1, 'ROUTER', '', 'RO'],
+    ['lr-route-add', 3, 4, 'ROUTER PREFIX NEXTHOP [PORT]', '--may-exist,--ecmp,--ecmp-symmetric-reply,--policy=', 'RW'],
+    ['lr-route-del', 1, 4, 'ROUTER [PREFIX [NEXTHOP [PORT]]]', '--if-exists,--policy=', 'RW'],
+    ['lr-route-list', 1, 1, 'ROUTER', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./acl-commands.js')).ACL_COMMANDS, [
+    ['acl-add', 5, 6, '{SWITCH | PORTGROUP} DIRECTION PRIORITY MATCH ACTION', '--log,--may-exist,--type=,--name=,--severity=,--meter=,--label=,--apply-after-lb', 'RW'],
+    ['acl-del', 1, 4, '{SWITCH | PORTGROUP} [DIRECTION [PRIORITY MATCH]]', '--type=', 'RW'],
+    ['acl-list', 1, 1, '{SWITCH | PORTGROUP}', '--type=', 'RO'],
+    ['pg-add', 1, Infinity, '', '', 'RW'],
+    ['pg-set-ports', 2, Infinity, '', '', 'RW'],
+    ['pg-del', 1, 1, '', '', 'RW'],
+  ]),
+  ...catalog(async () => (await import('./lb-commands.js')).LB_COMMANDS, [
+    ['lb-add', 3, 4, 'LB VIP[:PORT] IP[:PORT]... [PROTOCOL]', '--may-exist,--add-duplicate,--reject,--event,--add-route', 'RW'],
+    ['lb-del', 1, 2, 'LB [VIP]', '--if-exists', 'RW'],
+    ['lb-list', 0, 1, '[LB]', '', 'RO'],
+    ['lr-lb-add', 2, 2, 'ROUTER LB', '--may-exist', 'RW'],
+    ['lr-lb-del', 1, 2, 'ROUTER [LB]', '--if-exists', 'RW'],
+    ['lr-lb-list', 1, 1, 'ROUTER', '', 'RO'],
+    ['ls-lb-add', 2, 2, 'SWITCH LB', '--may-exist', 'RW'],
+    ['ls-lb-del', 1, 2, 'SWITCH [LB]', '--if-exists', 'RW'],
+    ['ls-lb-list', 1, 1, 'SWITCH', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./nat-commands.js')).NAT_COMMANDS, [
+    ['lr-nat-add', 4, 7, 'ROUTER TYPE EXTERNAL_IP LOGICAL_IP[LOGICAL_PORT EXTERNAL_MAC] [EXTERNAL_PORT_RANGE]', '--may-exist,--stateless,--portrange,--add-route,--gateway-port=', 'RW'],
+    ['lr-nat-del', 1, 4, 'ROUTER [TYPE [IP] [GATEWAY_PORT]]', '--if-exists', 'RW'],
+    ['lr-nat-list', 1, 1, 'ROUTER', '', 'RO'],
+    ['lr-policy-add', 4, Infinity, 'ROUTER PRIORITY MATCH ACTION [NEXTHOP] [OPTIONS - KEY=VALUE ...]', '--may-exist', 'RW'],
+    ['lr-policy-del', 1, 3, 'ROUTER [{PRIORITY | UUID} [MATCH]]', '--if-exists', 'RW'],
+    ['lr-policy-list', 1, 1, 'ROUTER', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./gateway-dhcp-commands.js')).GATEWAY_DHCP_COMMANDS, [
+    ['lrp-set-gateway-chassis', 2, 3, 'PORT CHASSIS [PRIORITY]', '--may-exist', 'RW'],
+    ['lrp-del-gateway-chassis', 2, 2, 'PORT CHASSIS', '', 'RW'],
+    ['lrp-get-gateway-chassis', 1, 1, 'PORT', '', 'RO'],
+    ['dhcp-options-create', 1, Infinity, 'CIDR [EXTERNAL:IDS]', '', 'RW'],
+    ['dhcp-options-del', 1, 1, 'DHCP_OPT_UUID', '', 'RW'],
+    ['dhcp-options-list', 0, 0, '', '', 'RO'],
+    ['dhcp-options-set-options', 1, Infinity, 'DHCP_OPT_UUID KEY=VALUE [KEY=VALUE]...', '', 'RW'],
+    ['dhcp-options-get-options', 1, 1, 'DHCP_OPT_UUID', '', 'RO'],
+    ['lsp-set-dhcpv4-options', 1, 2, 'PORT [DHCP_OPT_UUID]', '', 'RW'],
+    ['lsp-get-dhcpv4-options', 1, 1, 'PORT', '', 'RO'],
+    ['lsp-set-dhcpv6-options', 1, 2, 'PORT [DHCP_OPT_UUID]', '', 'RW'],
+    ['lsp-get-dhcpv6-options', 1, 1, 'PORT', '', 'RO'],
+  ]),
+  ...DB_CATALOG,
+];
 
 function preExecute(ctx: ExecuteContext): void {
   let nb = ctx.txn.first('NB_Global');
@@ -74,9 +148,10 @@ export const NBCTL: ToolSpec = {
   optionsEnv: 'OVN_NBCTL_OPTIONS',
   logModule: 'ovn_dbctl',
   rowIds: NB_ROW_IDS,
-  commands: [init, sync, show, ...SWITCH_COMMANDS, ...PORT_COMMANDS, ...ROUTER_COMMANDS, ...ROUTER_PORT_COMMANDS, ...ACL_COMMANDS, ...LB_COMMANDS, ...NAT_COMMANDS, ...GATEWAY_DHCP_COMMANDS, ...DB_COMMANDS],
+  commands: COMMANDS,
   baseTables: ['NB_Global'],
   extraOptions: OVN_DBCTL_OPTIONS,
+  daemon: { env: 'OVN_NB_DAEMON', rundir: ovnRundir },
   allowWait: true,
   preExecute,
   postExecute,

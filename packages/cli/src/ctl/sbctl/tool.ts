@@ -1,9 +1,7 @@
 /** `ovnts sbctl`: ovn-sbctl's syntax and output over the OVN Southbound database. */
-import { DB_COMMANDS } from '../db-commands.js';
-import { genericShow } from '../generic-show.js';
-import type { CommandSpec, ExecuteContext, RowId, ShowTable, ToolSpec } from '../tool.js';
-import { CHASSIS_COMMANDS } from './chassis-commands.js';
-import { OVN_DBCTL_OPTIONS } from '../ovn-dbctl-options.js';
+import { catalog, DB_CATALOG, GENERIC_SHOW_CATALOG, noop, sslCatalog } from '../catalog.js';
+import type { CommandEntry, ExecuteContext, RowId, ShowTable, ToolSpec } from '../tool.js';
+import { OVN_DBCTL_OPTIONS } from '../option-scan.js';
 
 const byName = (table: string, name = 'name'): RowId => ({ table, name });
 const byKey = (table: string, key: string): RowId => ({ table, name: 'external_ids', key });
@@ -46,7 +44,30 @@ const SB_SHOW: readonly ShowTable[] = [
   { table: 'Encap', nameColumn: 'type', columns: ['ip', 'options'] },
 ];
 
-const init: CommandSpec = { name: 'init', minArgs: 0, maxArgs: 0, args: '', options: '', mode: 'RW', run: () => undefined };
+/** ovn-sbctl's commands, in --help order (their code is loaded when they run). */
+const COMMANDS: readonly CommandEntry[] = [
+  noop('init', 'RW'),
+  ...GENERIC_SHOW_CATALOG,
+  ...catalog(async () => (await import('./chassis-commands.js')).CHASSIS_COMMANDS, [
+    ['chassis-add', 3, 3, 'CHASSIS ENCAP-TYPE ENCAP-IP', '--may-exist', 'RW'],
+    ['chassis-del', 1, 1, 'CHASSIS', '--if-exists', 'RW'],
+    ['lsp-bind', 2, 2, 'PORT CHASSIS', '--may-exist', 'RW'],
+    ['lsp-unbind', 1, 1, 'PORT', '--if-exists', 'RW'],
+  ]),
+  ...catalog(async () => (await import('./lflow-commands.js')).LFLOW_COMMANDS, [
+    ['lflow-list', 0, Infinity, '[DATAPATH] [LFLOW...]', '--uuid,--ovs?,--stats,--vflows?', 'RO'],
+    ['dump-flows', 0, Infinity, '[DATAPATH] [LFLOW...]', '--uuid,--ovs?,--stats,--vflows?', 'RO'],
+    ['count-flows', 0, 1, '[DATAPATH]', '', 'RO'],
+  ]),
+  ...catalog(async () => (await import('./connection-commands.js')).CONNECTION_COMMANDS, [
+    ['get-connection', 0, 0, '', '', 'RO'],
+    ['del-connection', 0, 0, '', '', 'RW'],
+    ['set-connection', 1, Infinity, 'TARGET...', '--inactivity-probe=', 'RW'],
+    ['ip-multicast-flush', 0, 1, 'SWITCH', '', 'RW'],
+  ]),
+  ...sslCatalog('SB_Global', 5),
+  ...DB_CATALOG,
+];
 
 function preExecute(ctx: ExecuteContext): void {
   if (!ctx.txn.first('SB_Global')) ctx.txn.insert(ctx.schema.tables.get('SB_Global')!);
@@ -63,10 +84,11 @@ export const SBCTL: ToolSpec = {
   optionsEnv: 'OVN_SBCTL_OPTIONS',
   logModule: 'ovn_dbctl',
   rowIds: SB_ROW_IDS,
-  commands: [init, genericShow(), ...CHASSIS_COMMANDS, ...DB_COMMANDS],
+  commands: COMMANDS,
   showTables: SB_SHOW,
   baseTables: ['SB_Global'],
   extraOptions: OVN_DBCTL_OPTIONS,
+  daemon: { env: 'OVN_SB_DAEMON', rundir: ovnRundir },
   allowWait: false,
   preExecute,
 };

@@ -1,5 +1,5 @@
 /** ovs-vsctl's bridge and port commands: add-br, del-br, list-br, br-exists, add-port, del-port, list-ports. */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import { setColumn } from '../db-commands.js';
 import { preParseColumn } from '../column-args.js';
 import type { ViewRow } from '../db-txn.js';

@@ -3,7 +3,7 @@
  * bridges made of a port with fake_bridge=true and a tag), their ports and interfaces, by
  * name; built once per invocation and kept current by the commands that change it.
  */
-import type { Atom } from '@ovnts/ovsdb/dist/src/schema.js';
+import type { Atom } from '../ovsdb.js';
 import type { DbTxn, ViewRow } from '../db-txn.js';
 import { fail } from '../errors.js';
 import type { CommandContext } from '../tool.js';

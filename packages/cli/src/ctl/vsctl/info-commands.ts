@@ -2,7 +2,7 @@
  * ovs-vsctl's lookups and small settings: list-ifaces, port-to-br, iface-to-br, br-to-vlan,
  * br-to-parent, br-set-external-id, br-get-external-id, add-bond.
  */
-import type { Pair } from '@ovnts/ovsdb/dist/src/datum.js';
+import type { Pair } from '../ovsdb.js';
 import { preParseColumn } from '../column-args.js';
 import { fail } from '../errors.js';
 import type { CommandContext, CommandSpec } from '../tool.js';

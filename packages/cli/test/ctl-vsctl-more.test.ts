@@ -1,0 +1,123 @@
+// `ovnts vsctl` SSL, emer-reset, bond interface, zone timeout policy and datapath capability
+// commands against ovs-vsctl (--no-wait), on a real ovsdb-server and on the ovnts server (see
+// helpers/ctl-diff.ts).
+import t from 'tap';
+import { VSCTL } from '../src/ctl/vsctl/tool.js';
+import { ctlDiff, tools } from './helpers/ctl-diff.js';
+
+const skip = tools.missingTools('ovs-vsctl', 'ovsdb-server', 'ovsdb-tool');
+
+const ALL_TABLES = ['Open_vSwitch', 'Bridge', 'Port', 'Interface', 'QoS', 'Controller', 'Manager', 'SSL', 'Mirror', 'NetFlow', 'sFlow', 'IPFIX', 'Flow_Sample_Collector_Set', 'AutoAttach', 'Flow_Table'];
+
+t.test('SSL and emer-reset', { skip }, async (t) => {
+  await ctlDiff(
+    t,
+    'vswitch',
+    'ovs-vsctl',
+    VSCTL,
+    [
+      ['init'],
+      ['get-ssl'],
+      ['del-ssl'],
+      ['set-ssl', 'key.pem', 'cert.pem', 'ca.pem'],
+      ['get-ssl'],
+      ['--bootstrap', 'set-ssl', 'k1', 'c1', 'ca1', '--', 'get-ssl'],
+      ['list', 'SSL'],
+      ['set-ssl', 'a', 'b', 'c', 'd'],
+      ['set-ssl', 'a', 'b'],
+      ['del-ssl', '--', 'get-ssl', '--', 'list', 'SSL'],
+      ['set-ssl', 'k', 'c', 'ca'],
+      [
+        'add-br', 'br0', '--', 'set', 'Bridge', 'br0', 'other_config:hwaddr="00:11:22:33:44:55"', 'other_config:foo=bar', 'fail_mode=secure', 'flood_vlans=1,2',
+        'external_ids:x=y', 'protocols=OpenFlow13', 'stp_enable=true', 'mcast_snooping_enable=true', 'datapath_type=netdev',
+        '--', 'add-port', 'br0', 'p1', '--', 'set', 'Port', 'p1', 'other_config:a=b', 'external_ids:e=f', 'qos=@q',
+        '--', '--id=@q', 'create', 'QoS', 'type=linux-htb', 'other_config:max-rate=1',
+        '--', 'set', 'Interface', 'p1', 'other_config:c=d', 'external_ids:g=h', 'options:remote_ip=1.1.1.1',
+        '--', 'set-controller', 'br0', 'tcp:1.2.3.4:6653', '--', 'set-manager', 'ptcp:6640',
+        '--', 'set', 'Open_vSwitch', '.', 'other_config:z=1', 'external_ids:system-id=hv1',
+        '--', '--id=@m', 'create', 'Mirror', 'name=m0', 'select_all=true', '--', 'add', 'Bridge', 'br0', 'mirrors', '@m',
+        '--', '--id=@n', 'create', 'NetFlow', 'targets="1.2.3.4:5"', '--', 'set', 'Bridge', 'br0', 'netflow=@n',
+        '--', '--id=@s', 'create', 'sFlow', 'targets="1.2.3.4:6"', '--', 'set', 'Bridge', 'br0', 'sflow=@s',
+        '--', '--id=@i', 'create', 'IPFIX', 'targets="1.2.3.4:7"', '--', 'set', 'Bridge', 'br0', 'ipfix=@i',
+        '--', '--id=@a', 'create', 'AutoAttach', 'system_name=x', 'system_description=y', '--', 'set', 'Bridge', 'br0', 'auto_attach=@a',
+        '--', '--id=@ft', 'create', 'Flow_Table', 'name=t', '--', 'set', 'Bridge', 'br0', 'flow_tables:0=@ft',
+      ],
+      ['add-br', 'br1', '--', 'set', 'Bridge', 'br1', 'other_config:x=1', 'fail_mode=standalone', '--', 'add-port', 'br1', 'q1', 'other_config:k=v'],
+      ['add-br', 'vlan5', 'br0', '5'],
+      ['--', '--id=@br', 'get', 'Bridge', 'br1', '--', 'create', 'Flow_Sample_Collector_Set', 'id=1', 'bridge=@br'],
+      ['show'],
+      ['emer-reset', 'x'],
+      ['emer-reset'],
+      ...ALL_TABLES.map((table) => ['list', table]),
+      ['show'],
+      ['emer-reset'],
+      ['list', 'Bridge'],
+    ],
+    { prefix: ['--no-wait'] },
+  );
+});
+
+t.test('bond interfaces, zone timeout policies, datapath capabilities', { skip }, async (t) => {
+  await ctlDiff(
+    t,
+    'vswitch',
+    'ovs-vsctl',
+    VSCTL,
+    [
+      ['add-br', 'br0', '--', 'add-bond', 'br0', 'b0', 'e1', 'e2', '--', 'add-port', 'br0', 'p1'],
+      ['add-bond-iface', 'b0', 'e3'],
+      ['add-bond-iface', 'b0', 'e3'],
+      ['--may-exist', 'add-bond-iface', 'b0', 'e3'],
+      ['--may-exist', 'add-bond-iface', 'b0', 'p1'],
+      ['add-bond-iface', 'p1', 'e4'],
+      ['add-bond-iface', 'nosuch', 'e5'],
+      ['add-bond-iface', 'b0', 'b0'],
+      ['add-bond-iface', 'b0', 'br0'],
+      ['add-bond-iface', 'b0'],
+      ['list-ifaces', 'br0', '--', 'list-ports', 'br0'],
+      ['--columns=name,interfaces', 'list', 'Port'],
+      ['del-bond-iface', 'e3'],
+      ['del-bond-iface', 'b0', 'e2'],
+      ['del-bond-iface', 'p1', 'e1'],
+      ['del-bond-iface', 'b0', 'e1'],
+      ['del-bond-iface', 'nosuch', 'nosuchif'],
+      ['--if-exists', 'del-bond-iface', 'nosuch', 'nosuchif'],
+      ['--if-exists', 'del-bond-iface', 'nosuch', 'e4'],
+      ['del-bond-iface', 'br0'],
+      ['del-bond-iface', 'br0', 'e4'],
+      ['list-ifaces', 'br0'],
+      ['--columns=name,interfaces', 'list', 'Port'],
+      ['list', 'Interface', 'e3'],
+      ['list-zone-tp', 'netdev'],
+      ['add-zone-tp', 'netdev', 'zone=1', 'icmp_first=10'],
+      ['del-zone-tp', 'netdev', 'zone=1'],
+      ['list-dp-cap', 'netdev'],
+      ['--', '--id=@d', 'create', 'Datapath', 'capabilities:recirc=true', '--', 'set', 'Open_vSwitch', '.', 'datapaths:netdev=@d'],
+      ['--', '--id=@d', 'create', 'Datapath', 'datapath_version=v1', '--', 'set', 'Open_vSwitch', '.', 'datapaths:system=@d'],
+      ['list-dp-cap', 'netdev'],
+      ['list-dp-cap', 'system'],
+      ['list-zone-tp', 'netdev'],
+      ['add-zone-tp', 'netdev', 'zone=1', 'icmp_first=10', 'icmp_reply=20'],
+      ['list-zone-tp', 'netdev'],
+      ['add-zone-tp', 'netdev', 'zone=1', 'udp_first=5'],
+      ['--may-exist', 'add-zone-tp', 'netdev', 'zone=1', 'udp_first=5', 'tcp_syn_sent=30'],
+      ['add-zone-tp', 'netdev', 'zone=0', 'icmp_first=1', '--', 'add-zone-tp', 'netdev', 'zone=65535', 'tcp_established=9', 'icmp_first=1'],
+      ['add-zone-tp', 'netdev', 'zone=7', 'udp_single'],
+      ['add-zone-tp', 'system', 'zone=2', 'tcp_syn_sent=3'],
+      ['list-zone-tp', 'netdev', '--', 'list-zone-tp', 'system'],
+      ['list', 'CT_Timeout_Policy'],
+      ['--columns=ct_zones', 'list', 'Datapath'],
+      ['del-zone-tp', 'netdev', 'zone=1'],
+      ['del-zone-tp', 'netdev', 'zone=9'],
+      ['--if-exists', 'del-zone-tp', 'netdev', 'zone=9'],
+      ['del-zone-tp', 'nosuch', 'zone=9'],
+      ['add-zone-tp', 'nosuch', 'zone=9', 'icmp_first=1'],
+      ['list-zone-tp', 'nosuch'],
+      ['list-dp-cap', 'nosuch'],
+      ['add-zone-tp', 'netdev', 'zone=3'],
+      ['list-zone-tp', 'netdev'],
+      ['list', 'CT_Zone'],
+    ],
+    { prefix: ['--no-wait'] },
+  );
+});
