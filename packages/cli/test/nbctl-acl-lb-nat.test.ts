@@ -265,3 +265,30 @@ t.test('DHCP options', { skip }, async (t) => {
     ['lsp-get-dhcpv4-options', 'nosuch'],
   ]);
 });
+
+t.test('HA chassis groups', { skip }, async (t) => {
+  // Listing order is UUID order on both sides, so lists are taken with one group of one chassis.
+  await ctlDiff(t, 'ovn-nb', 'ovn-nbctl', NBCTL, [
+    ['ha-chassis-group-list'],
+    ['ha-chassis-group-add', 'g1'],
+    ['ha-chassis-group-list'],
+    ['ha-chassis-group-add-chassis', 'g1', 'hv1', '10'],
+    ['ha-chassis-group-list'],
+    ['ha-chassis-group-add-chassis', 'g1', 'hv1', '30'],
+    ['ha-chassis-group-list'],
+    ['ha-chassis-group-list', 'g1'],
+    ['ha-chassis-group-add-chassis', 'g1', 'hv2', '20'],
+    ['ha-chassis-group-add-chassis', 'g1', 'hv3', 'abc'],
+    ['ha-chassis-group-add-chassis', 'g1', 'hv3', '40000'],
+    ['ha-chassis-group-add-chassis', 'g9', 'hv1', '1'],
+    ['ha-chassis-group-remove-chassis', 'g1', 'hv9'],
+    ['ha-chassis-group-remove-chassis', 'g9', 'hv1'],
+    ['ha-chassis-group-remove-chassis', 'g1', 'hv2'],
+    ['ha-chassis-group-list'],
+    ['--columns=chassis_name,priority', 'list', 'HA_Chassis'],
+    ['ha-chassis-group-del', 'g3'],
+    ['ha-chassis-group-del', 'g1'],
+    ['ha-chassis-group-list'],
+    ['list', 'HA_Chassis'],
+  ]);
+});

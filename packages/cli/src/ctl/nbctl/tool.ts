@@ -83,6 +83,13 @@ const COMMANDS: readonly CommandEntry[] = [
     ['pg-set-ports', 2, Infinity, '', '', 'RW'],
     ['pg-del', 1, 1, '', '', 'RW'],
   ]),
+  ...catalog(async () => (await import('./ha-commands.js')).HA_COMMANDS, [
+    ['ha-chassis-group-add', 1, 1, 'GRP', '', 'RW'],
+    ['ha-chassis-group-del', 1, 1, 'GRP', '', 'RW'],
+    ['ha-chassis-group-list', 0, 0, '', '', 'RO'],
+    ['ha-chassis-group-add-chassis', 3, 3, 'GRP CHASSIS PRIORITY', '', 'RW'],
+    ['ha-chassis-group-remove-chassis', 2, 2, 'GRP CHASSIS', '', 'RW'],
+  ]),
   ...catalog(async () => (await import('./lb-commands.js')).LB_COMMANDS, [
     ['lb-add', 3, 4, 'LB VIP[:PORT] IP[:PORT]... [PROTOCOL]', '--may-exist,--add-duplicate,--reject,--event,--add-route', 'RW'],
     ['lb-del', 1, 2, 'LB [VIP]', '--if-exists', 'RW'],
