@@ -16,6 +16,7 @@ const MODULES: Record<string, readonly (() => Promise<readonly CommandSpec[]>)[]
     async () => (await import('../src/ctl/nbctl/lb-commands.js')).LB_COMMANDS,
     async () => (await import('../src/ctl/nbctl/nat-commands.js')).NAT_COMMANDS,
     async () => (await import('../src/ctl/nbctl/gateway-dhcp-commands.js')).GATEWAY_DHCP_COMMANDS,
+    async () => (await import('../src/ctl/nbctl/ha-commands.js')).HA_COMMANDS,
     async () => [(await import('../src/ctl/nbctl/show.js')).show],
     async () => (await import('../src/ctl/db-commands.js')).DB_COMMANDS,
   ],

@@ -163,7 +163,6 @@ async function serve(tool: ToolSpec, argv: readonly string[], cfg: DaemonConfig)
     })();
     return opening;
   };
-  session().catch(() => undefined); // connect and read the database now; requests retry on failure
   await warmTool(tool);
 
   let queue: Promise<void> = Promise.resolve();
@@ -247,6 +246,16 @@ async function serve(tool: ToolSpec, argv: readonly string[], cfg: DaemonConfig)
   });
   if (cfg.pidfile) writeFileSync(cfg.pidfile, `${process.pid}\n`);
   if (!cfg.noChdir) process.chdir('/');
+  // Like ovn-nbctl, report ready (and let the parent exit) once connected and replicated,
+  // trying again every second while the database cannot be reached.
+  for (;;) {
+    try {
+      await session();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
   process.stdout.write(`${ctlPath}\n`);
   await new Promise<never>(() => undefined); // serves until "exit" or a signal
   return 0;
