@@ -250,12 +250,12 @@ export class Controller {
     // external_ids:ovn-monitor-all=true in the Open_vSwitch table asks for everything, as in OVN.
     const all = this.opts.monitorAll === true || this.vsRows(Vswitch.tables.Open_vSwitch)[0]?.external_ids['ovn-monitor-all'] === 'true';
     const me = sb.chassis.find((c) => c.name === cfg.systemId);
-    const narrowed = monitorConditions({ ports: sb.ports, dpGroups: sb.dpGroups, chassisUuid: me?._uuid, ifaceIds: new Set(vifs.keys()), gateways });
+    const view = { ports: sb.ports, dpGroups: sb.dpGroups, chassisUuid: me?._uuid, ifaceIds: new Set(vifs.keys()), gateways };
+    const local = localDatapaths(view);
+    const narrowed = monitorConditions(view, local);
     const wanted = all ? Object.fromEntries(Object.keys(narrowed).map((k) => [k, undefined])) : narrowed;
     if (!all && JSON.stringify(wanted['Logical_Flow']) !== this.conditions.get('Logical_Flow')) {
-      const names = [...localDatapaths({ ports: sb.ports, dpGroups: sb.dpGroups, chassisUuid: me?._uuid, ifaceIds: new Set(vifs.keys()), gateways })]
-        .map((u) => sb.datapaths.find((d) => d._uuid === u)?.external_ids['name'] ?? u)
-        .sort();
+      const names = [...local].map((u) => sb.datapaths.find((d) => d._uuid === u)?.external_ids['name'] ?? u).sort();
       this.log.info(`monitoring the logical flows of ${names.length} local datapath(s): ${names.join(', ') || '(none)'}`);
     }
     for (const [table, where] of Object.entries(wanted)) {

@@ -61,8 +61,7 @@ export function localDatapaths(v: LocalView): Set<string> {
 const uuid = (u: string): unknown => ['uuid', u];
 
 /** The Southbound monitor conditions for this view (tables not named: every row). */
-export function monitorConditions(v: LocalView): MonitorConditions {
-  const local = localDatapaths(v);
+export function monitorConditions(v: LocalView, local: ReadonlySet<string> = localDatapaths(v)): MonitorConditions {
   const dps = [...local].sort();
   const peers = new Set<string>();
   for (const p of v.ports) {

@@ -18,7 +18,7 @@ for (let i = 0; i < 256; i++) {
   const lo = (i & 15).toString(16).charCodeAt(0);
   HEX[i] = (hi << 8) | lo;
 }
-/** Where each of the 16 bytes goes in `xxxxxxxx-xxxx-4xxx-Nxxx-xxxxxxxxxxxx`. */
+/** Where the two hex digits of each of the 16 bytes go in the 36-character form (8-4-4-4-12 digits, dashes at 8, 13, 18, 23). */
 const POS = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
 out[8] = out[13] = out[18] = out[23] = 0x2d; // '-'
 
